@@ -1,0 +1,1 @@
+"""Building blocks of the Sapiens2 encoder, one concept per module."""
