@@ -85,7 +85,6 @@ class Sapiens2Backbone(nn.Module):
         self.n_storage_tokens = n_storage_tokens
         self.num_extra_tokens = int(with_cls_token) + n_storage_tokens
         self.frozen_stages = frozen_stages
-        self.gradient_checkpointing = gradient_checkpointing
         indices = [out_indices] if isinstance(out_indices, int) else list(out_indices)
         self.out_indices = sorted(i + spec.num_layers if i < 0 else i for i in indices)
         if any(not 0 <= i < spec.num_layers for i in self.out_indices):
@@ -140,6 +139,7 @@ class Sapiens2Backbone(nn.Module):
         )
         self.ln1 = nn.RMSNorm(spec.embed_dims, eps=RMS_EPS) if final_norm else nn.Identity()
         self.init_weights()
+        self.set_gradient_checkpointing(gradient_checkpointing)
         self.set_attention(attention, attention_tile_size, attention_window, attention_global_layers)
         self._freeze_stages()
 
@@ -200,9 +200,26 @@ class Sapiens2Backbone(nn.Module):
             block.attn.mode = mode
         self.attention = attention
 
+    def set_gradient_checkpointing(self, enabled: bool = True) -> None:
+        """Recompute block activations in the backward pass (training memory for compute)."""
+        self.gradient_checkpointing = enabled
+        if self.tokenizer is not None:
+            self.tokenizer.gradient_checkpointing = enabled
+
     def set_rope_dtype(self, name: str) -> None:
         """``"bf16"`` (official numerics) or ``"fp32"`` (exact); the stored periods are kept."""
         self.rope_embed.set_dtype(rope_dtype_from_name(name))
+
+    def token_grid(self, image_size: Sequence[int]) -> tuple[int, int]:
+        """The (rows, cols) token grid the encoder sees for an input of (H, W) pixels."""
+        stride = self.patch_size * (self.tokenizer.window_size if self.tokenizer is not None else 1)
+        return image_size[0] // stride, image_size[1] // stride
+
+    @torch.no_grad()
+    def rope_tables(self, image_size: Sequence[int], dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+        """(sin, cos) exactly as this model computes them for ``image_size``, cast to ``dtype``."""
+        sin, cos = self.rope_embed(*self.token_grid(image_size))
+        return sin.to(dtype), cos.to(dtype)
 
     def _freeze_stages(self) -> None:
         if self.frozen_stages <= 0:
@@ -235,13 +252,19 @@ class Sapiens2Backbone(nn.Module):
         patches = x[:, self.num_extra_tokens :]
         return patches.reshape(x.shape[0], grid[0], grid[1], -1).permute(0, 3, 1, 2)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, ...]:
+        """Encode x (B, 3, H, W); ``rope`` = precomputed (sin, cos) for the post-tokenizer grid.
+
+        Export wrappers pass fixed tables (see ``rope_tables``) so that graphs hold constants
+        instead of recomputing them each call.
+        """
         batch = x.shape[0]
         tokens, grid = self.patch_embed(x)
         if self.tokenizer is not None:
             tokens, grid = self.tokenizer(tokens, grid)
         x = self.drop_after_pos(torch.cat((*self._prefix_tokens(batch), tokens), dim=1))
-        rope = self.rope_embed(*grid)
+        if rope is None:
+            rope = self.rope_embed(*grid)
         use_checkpoint = self.gradient_checkpointing and self.training and torch.is_grad_enabled()
         outs = []
         for i, block in enumerate(self.blocks):

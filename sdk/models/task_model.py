@@ -28,8 +28,10 @@ class Sapiens2TaskModel(nn.Module):
         self.decode_head = head_cls(**self.head_config)
         self.decode_head.apply(_init_head_weights)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        return self.decode_head(self.backbone(x)[0])
+    def forward(
+        self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        return self.decode_head(self.backbone(x, rope)[0])
 
 
 def _init_head_weights(module: nn.Module) -> None:

@@ -52,14 +52,9 @@ def sdpa_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.T
 def tiled_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, tile_size: int) -> torch.Tensor:
     batch, heads, tokens, head_dim = q.shape
     groups = k.shape[1]
-    folded = q.reshape(batch, groups, -1, head_dim) * head_dim**-0.5
-    keys_t = k.transpose(-1, -2)
-    outputs = []
-    for block in folded.split(tile_size, dim=2):
-        scores = torch.matmul(block, keys_t)
-        weights = scores.float().softmax(dim=-1).to(v.dtype)
-        outputs.append(torch.matmul(weights, v))
-    return torch.cat(outputs, dim=2).reshape(batch, heads, tokens, head_dim)
+    folded = q.reshape(batch, groups, -1, head_dim)
+    blocks = [F.scaled_dot_product_attention(block, k, v) for block in folded.split(tile_size, dim=2)]
+    return torch.cat(blocks, dim=2).reshape(batch, heads, tokens, head_dim)
 
 
 def windowed_attention(

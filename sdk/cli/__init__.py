@@ -1,0 +1,1 @@
+"""The ``sapiens2`` command line."""
