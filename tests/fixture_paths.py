@@ -1,0 +1,42 @@
+"""Where the official fixtures live, and tiny stand-ins for the multi-GB official checkpoints."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+
+import torch
+
+SHARED = Path(os.environ.get("SAPIENS2_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+OFFICIAL = SHARED / "fixtures" / "official"
+CHECKPOINT_SHAPES = OFFICIAL / "checkpoint_shapes.json"
+BACKBONE_CASES = ("backbone_rope_bf16", "backbone_rope_fp32", "backbone_4k_rope_bf16", "backbone_4k_rope_fp32")
+TASK_CASES = ("task_pose", "task_seg", "task_normal", "task_pointmap", "task_albedo")
+
+
+def case_checkpoint(case: str) -> Path:
+    return OFFICIAL / case / "model.safetensors"
+
+
+def case_json(case: str) -> dict:
+    return json.loads((OFFICIAL / case / "case.json").read_text())
+
+
+@cache
+def official_shapes() -> dict[str, dict[str, list[int]]]:
+    """Every official checkpoint's key -> shape (plus ``__params__``), from checkpoint_shapes.json."""
+    return json.loads(CHECKPOINT_SHAPES.read_text())
+
+
+def official_stand_in(name: str) -> dict[str, torch.Tensor]:
+    """An official checkpoint's exact keys and shapes as stride-0 zeros: a few bytes when saved with torch.
+
+    Float32 parameters and a bfloat16 ``rope_embed.periods``, as the official code stores them.
+    """
+    shapes = {k: v for k, v in official_shapes()[name].items() if k != "__params__"}
+    return {
+        key: torch.zeros((), dtype=torch.bfloat16 if key.endswith("rope_embed.periods") else torch.float32).expand(shape)
+        for key, shape in shapes.items()
+    }
