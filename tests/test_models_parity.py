@@ -8,7 +8,10 @@ from safetensors.torch import load_file
 
 from sapiens2.models import build_backbone, build_task_model
 
-from conftest import MODEL_CASES, OFFICIAL, load_case
+from fixture_paths import BACKBONE_CASES, OFFICIAL, TASK_CASES
+from fixture_paths import case_json as load_case
+
+MODEL_CASES = BACKBONE_CASES + TASK_CASES
 
 # Relative max error bounds from the foundation issue: bf16 RoPE cases 1e-3, fp32 RoPE cases 1e-4.
 TOLERANCE = {"bf16": 1e-3, "fp32": 1e-4}

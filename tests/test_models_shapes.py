@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 import torch
 
 from sapiens2.models import build_backbone, build_task_model
 
-from conftest import OFFICIAL
+from fixture_paths import official_shapes
 
-SHAPES = json.loads((OFFICIAL / "checkpoint_shapes.json").read_text()) if OFFICIAL.exists() else {}
+SHAPES = official_shapes()
 # Official config names -> our task names.
 TASK_OF_CONFIG = {"keypoints308": "pose", "seg": "seg", "normal": "normal", "pointmap": "pointmap", "albedo": "albedo"}
 
