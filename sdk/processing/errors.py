@@ -1,0 +1,5 @@
+"""The one error type the processing layer raises for bad user input."""
+
+
+class InputError(ValueError):
+    """An image, video or camera could not be used; the message names the input and what to do."""

@@ -1,0 +1,68 @@
+"""Top-down pose result: person boxes and their 308 keypoints in original-image pixels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..processing.metadata import keypoint_metadata
+from ..processing.visualize import KEYPOINT_SCORE_THRESHOLD, draw_pose
+from .base import ResultIO, check_shape
+
+
+def _keypoint_names() -> tuple[str, ...]:
+    return keypoint_metadata().names
+
+
+@dataclass(eq=False)
+class PoseResult(ResultIO):
+    """N people: ``boxes`` (N, 4) xyxy, ``box_scores`` (N,), ``keypoints`` (N, K, 2) (x, y) image pixels,
+    ``keypoint_scores`` (N, K) raw heatmap maxima, ``image_size`` (H, W) of the original image."""
+
+    task = "pose"
+
+    boxes: np.ndarray
+    box_scores: np.ndarray
+    keypoints: np.ndarray
+    keypoint_scores: np.ndarray
+    image_size: tuple[int, int]
+    keypoint_names: tuple[str, ...] = field(default_factory=_keypoint_names)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.boxes = np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4)
+        count, num_keypoints = len(self.boxes), len(self.keypoint_names)
+        self.box_scores = np.asarray(self.box_scores, dtype=np.float32)
+        self.keypoints = np.asarray(self.keypoints, dtype=np.float32)
+        self.keypoint_scores = np.asarray(self.keypoint_scores, dtype=np.float32)
+        check_shape("box_scores", self.box_scores, (count,))
+        check_shape("keypoints", self.keypoints, (count, num_keypoints, 2))
+        check_shape("keypoint_scores", self.keypoint_scores, (count, num_keypoints))
+        self.image_size = (int(self.image_size[0]), int(self.image_size[1]))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every instance in full (box, score, keypoints, keypoint scores) plus the keypoint names."""
+        instances = [
+            {
+                "bbox": box.tolist(),
+                "bbox_score": float(score),
+                "keypoints": points.tolist(),
+                "keypoint_scores": point_scores.tolist(),
+            }
+            for box, score, points, point_scores in zip(
+                self.boxes, self.box_scores, self.keypoints, self.keypoint_scores
+            )
+        ]
+        return {
+            **self._header(self.image_size),
+            "num_keypoints": len(self.keypoint_names),
+            "keypoint_names": list(self.keypoint_names),
+            "instances": instances,
+        }
+
+    def draw(self, image_bgr: np.ndarray | None = None, threshold: float = KEYPOINT_SCORE_THRESHOLD) -> np.ndarray:
+        """Skeletons over ``image_bgr`` (black canvas if None); only keypoints/links scoring >= ``threshold``."""
+        canvas = image_bgr if image_bgr is not None else np.zeros(self.image_size + (3,), dtype=np.uint8)
+        return draw_pose(canvas, self.keypoints, self.keypoint_scores, threshold)
