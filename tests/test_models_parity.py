@@ -101,3 +101,11 @@ def test_official_numerics_differ_from_exact_fp32_rope() -> None:
     (ours, official), = run_case(model, "backbone_rope_bf16")
     error = relative_max_error(ours, official)
     assert 1e-4 < error < 5e-2
+
+
+def test_casting_the_model_keeps_the_official_rope_numerics() -> None:
+    """``.float()`` turns the bf16 periods buffer into fp32; RoPE must still run in bf16 (official output)."""
+    model = build_case_model("backbone_rope_bf16").float()
+    assert model.rope_embed.periods.dtype == torch.float32
+    (ours, official), = run_case(model, "backbone_rope_bf16")
+    assert relative_max_error(ours, official) <= TOLERANCE["bf16"]

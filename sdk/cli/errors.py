@@ -1,7 +1,5 @@
-"""The one error type the CLI turns into a message and a non-zero exit instead of a traceback."""
+"""Re-export of the user-facing error type the CLI turns into a message and exit code 2."""
 
+from sapiens2.errors import UserError
 
-class UserError(Exception):
-    """A mistake the user can fix (bad path, wrong arch, corrupt file); the message says how."""
-
-    exit_code = 2
+__all__ = ["UserError"]

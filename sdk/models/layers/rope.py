@@ -99,7 +99,10 @@ class RopePositionEmbedding(nn.Module):
         coords = 2.0 * coords - 1.0
         if self.training:
             coords = self._augment(coords)
-        angles = 2 * math.pi * coords[:, :, None] / self.periods[None, None, :]
+        # Cast back in case the module was cast (``.float()``/``.half()``): the RoPE arithmetic stays in
+        # ``self.dtype`` whatever happened to the buffer (the bf16 -> fp32/fp16 -> bf16 trip is lossless).
+        periods = self.periods.to(self.dtype)
+        angles = 2 * math.pi * coords[:, :, None] / periods[None, None, :]
         angles = angles.flatten(1, 2).tile(2)
         return torch.sin(angles), torch.cos(angles)
 

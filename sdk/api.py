@@ -1,0 +1,113 @@
+"""``sapiens2.load``: one call from a checkpoint or a compiled bundle to a ready ``Predictor``."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+
+from .cli.errors import UserError
+from .models.outputs import RAW_OUTPUTS
+from .pipelines import ModelIO
+from .predictor import Predictor
+
+RANDOM_WEIGHTS_WARNING = "RANDOM WEIGHTS: this model was not trained; its outputs are meaningless"
+DEFAULT_INPUT_SIZE = (1024, 768)
+
+
+def load(
+    source: str | Path | None = None,
+    *,
+    arch: str | Mapping[str, int] | None = None,
+    task: str | None = None,
+    random_weights: bool = False,
+    seed: int = 0,
+    device: str = "auto",
+    precision: str | None = None,
+    input_size: tuple[int, int] | None = None,
+    batch_size: int = 8,
+    **pipeline_options: Any,
+) -> Predictor:
+    """A Predictor for a checkpoint (path or ``hf://org/repo/file``) or a bundle directory.
+
+    ``arch`` + ``task`` + ``random_weights=True`` builds an untrained model (tests, benchmarks);
+    its results carry a loud warning. ``pipeline_options`` go to the task pipeline (pose:
+    ``flip=True``, ``detector=...``). ``input_size`` is (height, width); default: the size the
+    checkpoint was made for (1024x768 for official checkpoints).
+    """
+    if source is not None and Path(source).is_dir() and (Path(source) / "manifest.json").is_file():
+        return _load_bundle(Path(source), batch_size=batch_size, **pipeline_options)
+    if isinstance(source, str) and source.startswith(("http://", "https://")):
+        raise UserError("server URLs are not supported yet: give a checkpoint or a compiled bundle directory")
+    model, meta = _task_model(source, arch, task, random_weights, seed)
+    from sapiens2.targets.torch_model import TorchModelRunner
+
+    runner = TorchModelRunner(model, device, precision)
+    size = tuple(input_size or model.backbone.img_size)
+    if model.task == "pointmap":
+        _check_pointmap_size(model, size)
+    io = ModelIO(task=model.task, input_size=size, output_names=RAW_OUTPUTS[model.task])
+    meta |= {"runtime": "torch", "device": str(runner.device), "precision": runner.precision}
+    return Predictor(io, runner, batch_size=batch_size, meta=meta, **pipeline_options)
+
+
+def _check_pointmap_size(model: Any, size: tuple[int, int]) -> None:
+    """The pointmap scale MLP's first Linear fixes the number of grid cells, hence the input size."""
+    from .models.heads.presets import scale_mlp_width
+
+    head = model.decode_head
+    expected = head.scale_final_layer[1].in_features
+    tokens_per_side = model.backbone.tokenizer.window_size if model.backbone.tokenizer is not None else 1
+    got = scale_mlp_width(size, model.backbone.patch_size, tokens_per_side, head.scale_conv_layers[-3].out_channels)
+    if got != expected:
+        raise UserError(
+            f"this pointmap model's scale head takes {expected} features but a {size[0]}x{size[1]} input gives {got}; "
+            "run it at the input size it was trained for (official checkpoints: 1024x768) with input_size / --input-size"
+        )
+
+
+def _task_model(source: Any, arch: Any, task: str | None, random_weights: bool, seed: int) -> tuple[Any, dict]:
+    if source is not None:
+        from .checkpoints import load_model
+
+        return load_model(source, expect="task", arch=arch, task=task), {"source": str(source)}
+    if not (arch and task):
+        raise UserError("give a checkpoint, or --arch and --task (with --random-weights for an untrained model)")
+    if not random_weights:
+        raise UserError(
+            f"no checkpoint given for {task} {arch}: pass a checkpoint, or random_weights=True (--random-weights) "
+            "to run an untrained model for testing"
+        )
+    from .models import build_task_model
+
+    warnings.warn(RANDOM_WEIGHTS_WARNING, stacklevel=3)
+    torch.manual_seed(seed)
+    model = build_task_model(task, arch).eval()
+    return model, {"source": "random-weights", "warning": RANDOM_WEIGHTS_WARNING, "random_weights": True}
+
+
+def _load_bundle(path: Path, batch_size: int, **pipeline_options: Any) -> Predictor:
+    from sapiens2.bundle import read_bundle
+    from sapiens2.targets import open_verified
+
+    bundle = read_bundle(path, verify=True)
+    manifest = bundle.manifest
+    runtime = open_verified(bundle)
+    spec = manifest.inputs[0]
+    io = ModelIO(
+        task=manifest.task,
+        input_size=tuple(manifest.export.input_size),
+        output_names=manifest.output_names,
+        input_name=spec.name,
+        pixel_layout=spec.layout if spec.normalization.in_graph else None,
+        canonical_focal_length=float(manifest.decoding.get("canonical_focal_length", 768.0)),
+    )
+    meta: dict[str, Any] = {"source": str(path), "runtime": runtime.name, "precision": manifest.precision}
+    if manifest.random_weights:
+        meta |= {"warning": RANDOM_WEIGHTS_WARNING, "random_weights": True}
+    # A bundle fixes its batch size unless it was exported with a dynamic batch dimension.
+    if not manifest.export.dynamic_batch:
+        batch_size = int(spec.shape[0])
+    return Predictor(io, runtime.run, batch_size=batch_size, meta=meta, **pipeline_options)

@@ -1,0 +1,105 @@
+"""What the CLI accepts as inputs: image files, video files, ``camera:N``, and a boxes file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from sapiens2.errors import UserError
+
+VIDEO_EXTENSIONS = frozenset({".avi", ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"})
+CAMERA_PREFIX = "camera:"
+
+
+@dataclass(frozen=True)
+class InputItem:
+    """One thing to predict on: an image path, a video path, or a camera index."""
+
+    text: str
+    kind: str  # "image" | "video" | "camera"
+
+    @property
+    def stem(self) -> str:
+        return f"camera{self.text[len(CAMERA_PREFIX):]}" if self.kind == "camera" else Path(self.text).stem
+
+    @property
+    def camera_index(self) -> int:
+        return int(self.text[len(CAMERA_PREFIX) :])
+
+    def frame_count(self, max_frames: int | None) -> int | None:
+        """Frames this input will give (None when unknown, e.g. a camera without --max-frames)."""
+        if self.kind == "image":
+            return 1
+        if self.kind == "camera":
+            return max_frames
+        capture = cv2.VideoCapture(self.text)
+        total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else 0
+        capture.release()
+        total = total if total > 0 else None
+        if max_frames is None:
+            return total
+        return max_frames if total is None else min(total, max_frames)
+
+
+def classify_inputs(texts: list[str]) -> list[InputItem]:
+    """Check every input exists before any model is loaded, so a typo fails in a second, not a minute."""
+    items = []
+    for text in texts:
+        if text.startswith(CAMERA_PREFIX):
+            if not text[len(CAMERA_PREFIX) :].isdigit():
+                raise UserError(f"camera input must look like camera:0, got {text!r}")
+            items.append(InputItem(text, "camera"))
+            continue
+        path = Path(text)
+        if not path.exists():
+            raise UserError(f"input {text!r} does not exist")
+        if path.is_dir():
+            raise UserError(f"input {text!r} is a folder; pass the image or video files in it (e.g. {text}/*.jpg)")
+        items.append(InputItem(text, "video" if path.suffix.lower() in VIDEO_EXTENSIONS else "image"))
+    return items
+
+
+def _boxes_array(value: Any, where: str) -> np.ndarray:
+    try:
+        boxes = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError) as error:
+        raise UserError(f"boxes file: {where} is not a list of [x1, y1, x2, y2(, score)] boxes ({error})") from None
+    if boxes.size == 0:
+        return np.zeros((0, 4), np.float32)
+    if boxes.ndim != 2 or boxes.shape[1] not in (4, 5):
+        raise UserError(f"boxes file: {where} must be a list of [x1, y1, x2, y2(, score)] boxes, got shape {boxes.shape}")
+    if not np.isfinite(boxes).all() or (boxes[:, 2] <= boxes[:, 0]).any() or (boxes[:, 3] <= boxes[:, 1]).any():
+        raise UserError(f"boxes file: {where} has a box with x2 <= x1, y2 <= y1 or a non-finite number")
+    return boxes
+
+
+def read_boxes_file(path: str, items: list[InputItem]) -> dict[str, np.ndarray]:
+    """Boxes per input text from a JSON file: a list of boxes (for every input) or {input: boxes}.
+
+    Keys may be an input exactly as given on the command line or its file name.
+    """
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UserError(f"boxes file {path!r} does not exist") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise UserError(f"boxes file {path!r} is not valid JSON: {error}") from None
+    if isinstance(data, list):
+        boxes = _boxes_array(data, "the box list")
+        return {item.text: boxes for item in items}
+    if not isinstance(data, dict):
+        raise UserError(f"boxes file {path!r} must hold a list of boxes or an object {{input: boxes}}")
+    by_input = {}
+    for item in items:
+        key = item.text if item.text in data else Path(item.text).name
+        if key in data:
+            by_input[item.text] = _boxes_array(data[key], f"entry {key!r}")
+    unknown = set(data) - {item.text for item in items} - {Path(item.text).name for item in items}
+    if unknown:
+        raise UserError(f"boxes file {path!r} names inputs that were not given: {sorted(unknown)[:5]}")
+    return by_input

@@ -1,0 +1,65 @@
+"""Top-down pose: person boxes -> UDP crops -> heatmaps -> DARK-UDP keypoints in image pixels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..processing import (
+    PersonDetector,
+    crop_people,
+    decode_pose,
+    flip_image,
+    average_flip_heatmaps,
+    keypoint_metadata,
+    person_boxes,
+)
+from ..results import PoseResult
+from .base import ModelIO, Prepared
+
+
+class PosePipeline:
+    """Boxes come from the caller, else the detector, else the whole image (the official fallback).
+
+    ``flip`` runs each crop mirrored as well and averages the un-mirrored heatmaps (official test
+    time augmentation). Artifacts that decode in-graph (peaks only, no heatmaps) give integer-peak
+    keypoints without the sub-pixel refinement.
+    """
+
+    def __init__(self, io: ModelIO, flip: bool = False, detector: PersonDetector | None = None) -> None:
+        if flip and "heatmaps" not in io.output_names:
+            raise ValueError("the flip test needs heatmaps, but this artifact outputs only decoded peaks")
+        self.io = io
+        self.flip = flip
+        self.detector = detector
+
+    def prepare(self, image_bgr: np.ndarray, boxes: np.ndarray | None = None, **_: Any) -> Prepared:
+        people = person_boxes(image_bgr, boxes, self.detector)
+        crops, geometry = crop_people(image_bgr, people, self.io.input_size_wh)
+        inputs = np.concatenate([crops, flip_image(crops)]) if self.flip else crops
+        return Prepared(inputs, {"boxes": people, "crops": geometry, "image_size": image_bgr.shape[:2]})
+
+    def _keypoints(self, outputs: dict[str, np.ndarray], crops: list) -> tuple[np.ndarray, np.ndarray]:
+        count = len(crops)
+        if "heatmaps" in outputs:
+            heatmaps = outputs["heatmaps"].astype(np.float32)
+            if self.flip:
+                heatmaps = average_flip_heatmaps(heatmaps[:count], heatmaps[count:], keypoint_metadata().flip_indices)
+            return decode_pose(heatmaps, crops)
+        height, width = self.io.input_size
+        heatmap_wh = np.array([width // 4 - 1, height // 4 - 1], dtype=np.float64)
+        peaks = outputs["keypoints"][:count].astype(np.float64) / heatmap_wh * np.array(self.io.input_size_wh)
+        keypoints = np.stack([crop.keypoints_to_image(p) for crop, p in zip(crops, peaks)])
+        return keypoints, outputs["scores"][:count].astype(np.float32)
+
+    def finish(self, outputs: dict[str, np.ndarray], prepared: Prepared) -> PoseResult:
+        context = prepared.context
+        keypoints, scores = self._keypoints(outputs, context["crops"])
+        return PoseResult(
+            boxes=context["boxes"][:, :4],
+            box_scores=context["boxes"][:, 4],
+            keypoints=keypoints,
+            keypoint_scores=scores,
+            image_size=context["image_size"],
+        )

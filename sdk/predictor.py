@@ -1,0 +1,106 @@
+"""``Predictor``: images in, results out, whatever runtime computes the model.
+
+It owns a task pipeline (shared pre/post-processing) and a run function (PyTorch, ONNX Runtime,
+OpenVINO, ExecuTorch or the remote server), batches the model inputs of several images or person
+crops together, and stamps every result with the predictor's ``meta`` (runtime, weights warning).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from .pipelines import PIPELINES, ModelFeeder, ModelIO, Prepared
+from .pipelines.base import RunFn
+from .processing import iter_camera, iter_video, load_image
+
+DEFAULT_BATCH_SIZE = 8
+
+
+def _is_many(images: Any) -> bool:
+    return isinstance(images, (list, tuple))
+
+
+class Predictor:
+    """``predict(image_or_list)`` -> Result(s); ``predict_video(path_or_camera)`` -> a generator of Results."""
+
+    def __init__(
+        self,
+        io: ModelIO,
+        run: RunFn,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        meta: dict[str, Any] | None = None,
+        **pipeline_options: Any,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        self.io = io
+        self.task = io.task
+        self.batch_size = batch_size
+        self.meta = dict(meta or {})
+        self.pipeline = PIPELINES[io.task](io, **pipeline_options)
+        self._feed = ModelFeeder(io, run)
+
+    def predict(
+        self,
+        images: Any,
+        boxes: Any = None,
+        foreground: Any = None,
+        color_order: str | None = None,
+    ) -> Any:
+        """One image (path, array, PIL image) -> one Result; a list -> a list.
+
+        ``boxes``: person boxes (N, 4|5) for pose (a list of them for a list of images).
+        ``foreground``: a SegResult (or labels) that masks normal / pointmap / albedo results.
+        ``color_order``: "rgb" or "bgr" for numpy arrays (required for them).
+        """
+        many = _is_many(images)
+        sources = list(images) if many else [images]
+        per_image_boxes = self._per_image(boxes, len(sources), many)
+        per_image_foreground = self._per_image(foreground, len(sources), many)
+        prepared = [
+            self.pipeline.prepare(load_image(source, color_order), boxes=b, foreground=f)
+            for source, b, f in zip(sources, per_image_boxes, per_image_foreground)
+        ]
+        results = self._run_all(prepared)
+        return results if many else results[0]
+
+    def predict_video(
+        self, source: str | int, max_frames: int | None = None, boxes: Any = None
+    ) -> Iterator[Any]:
+        """Results frame by frame from a video file or a camera index (frames read lazily)."""
+        frames = iter_camera(source, max_frames) if isinstance(source, int) else iter_video(source, max_frames)
+        for frame in frames:
+            yield self.predict(frame, boxes=boxes, color_order="bgr")
+
+    @staticmethod
+    def _per_image(value: Any, count: int, many: bool) -> Sequence[Any]:
+        if value is None:
+            return [None] * count
+        if not many:
+            return [value]
+        if not _is_many(value) or len(value) != count:
+            raise ValueError(f"give one entry per image ({count}) when predicting a list of images")
+        return list(value)
+
+    def _run_all(self, prepared: list[Prepared]) -> list[Any]:
+        inputs = np.concatenate([p.inputs for p in prepared])
+        outputs = self._run_batched(inputs)
+        results, start = [], 0
+        for item in prepared:
+            stop = start + len(item.inputs)
+            result = self.pipeline.finish({k: v[start:stop] for k, v in outputs.items()}, item)
+            result.meta.update(self.meta)
+            results.append(result)
+            start = stop
+        return results
+
+    def _run_batched(self, inputs: np.ndarray) -> dict[str, np.ndarray]:
+        chunks: dict[str, list[np.ndarray]] = {}
+        for start in range(0, len(inputs), self.batch_size):
+            for name, value in self._feed(inputs[start : start + self.batch_size]).items():
+                chunks.setdefault(name, []).append(np.asarray(value))
+        return {name: np.concatenate(values) for name, values in chunks.items()}
+

@@ -1,0 +1,53 @@
+"""PyTorch runtime for checkpoints: CPU in fp32, CUDA in bf16 when a GPU is present.
+
+Unlike ``torch_eager`` (which re-runs a bundle's export wrapper as a reference), this runs a task
+model straight from a checkpoint with the official numerics (RoPE as the checkpoint stores it).
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import torch
+
+from sapiens2.cli.errors import UserError
+from sapiens2.models import Sapiens2TaskModel
+from sapiens2.models.outputs import INPUT_NAME, name_outputs
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """``auto`` -> the first CUDA GPU when there is one, else the CPU; other names are checked."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"device {device!r} was asked for but this machine has no CUDA GPU; use --device cpu")
+    return resolved
+
+
+def default_precision(device: torch.device) -> str:
+    return "bf16" if device.type == "cuda" else "fp32"
+
+
+class TorchModelRunner:
+    """Callable ``{"image": float32 NCHW} -> {output name: float32 array}`` around a task model."""
+
+    name = "torch"
+
+    def __init__(self, model: Sapiens2TaskModel, device: str = "auto", precision: str | None = None) -> None:
+        self.device = resolve_device(device)
+        self.precision = precision or default_precision(self.device)
+        if self.precision not in DTYPES:
+            raise UserError(f"precision must be one of {sorted(DTYPES)}, got {self.precision!r}")
+        self.dtype = DTYPES[self.precision]
+        self.task = model.task
+        self.model = model.to(device=self.device, dtype=self.dtype).eval()
+
+    @torch.inference_mode()
+    def __call__(self, batch: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        x = torch.from_numpy(np.ascontiguousarray(batch[INPUT_NAME])).to(self.device, self.dtype)
+        outputs = name_outputs(self.task, self.model(x))
+        return {name: value.float().cpu().numpy() for name, value in outputs.items()}

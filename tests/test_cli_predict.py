@@ -1,0 +1,83 @@
+"""``sapiens2 predict``: overlays + JSON per input, and clear one-line errors for user mistakes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sapiens2.cli.main import main
+
+from fixture_paths import SHARED, case_checkpoint
+
+IMAGES = SHARED / "data" / "images"
+POSE = ["-c", str(case_checkpoint("task_pose")), "--input-size", "256x192"]
+
+
+def test_pose_on_images_and_video_frames_writes_overlays_and_json(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    boxes = tmp_path / "boxes.json"
+    boxes.write_text(json.dumps({"messi5.jpg": [[180, 20, 330, 330]]}))
+    inputs = [str(IMAGES / "messi5.jpg"), str(IMAGES / "astronaut.png"), str(IMAGES / "vtest.avi")]
+    code = main(["predict", *inputs, *POSE, "--boxes", str(boxes), "--max-frames", "2", "--out", str(tmp_path / "out"), "--json"])
+    assert code == 0
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    stems = ["astronaut", "messi5", "vtest_00000", "vtest_00001"]
+    assert written == sorted([f"{s}_pose.png" for s in stems] + [f"{s}_pose.json" for s in stems])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 4
+    messi = json.loads((tmp_path / "out" / "messi5_pose.json").read_text())
+    assert messi["instances"][0]["bbox"] == [180, 20, 330, 330] and len(messi["instances"][0]["keypoints"]) == 308
+
+
+def test_random_weights_warn_on_the_terminal_and_in_the_json(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    tiny = ["--arch", "sapiens2_0.1b", "--task", "seg", "--input-size", "64x48"]
+    assert main(["predict", str(IMAGES / "messi5.jpg"), *tiny, "--out", str(tmp_path)]) == 2
+    assert "--random-weights" in capsys.readouterr().err
+    assert main(["predict", str(IMAGES / "messi5.jpg"), *tiny, "--random-weights", "--out", str(tmp_path)]) == 0
+    assert "WARNING: RANDOM WEIGHTS" in capsys.readouterr().err
+    assert json.loads((tmp_path / "messi5_seg.json").read_text())["meta"]["random_weights"] is True
+
+
+@pytest.mark.parametrize(
+    ("make_input", "message"),
+    [
+        (lambda d: str(d / "missing.jpg"), "does not exist"),
+        (lambda d: _write(d / "broken.jpg", b"\xff\xd8 not really a jpeg"), "could not be decoded"),
+        (lambda d: _write(d / "broken.avi", b"RIFF garbage"), "could not be opened"),
+    ],
+)
+def test_bad_inputs_give_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture, make_input, message: str) -> None:
+    assert main(["predict", make_input(tmp_path), *POSE, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()  # nothing written, not even an empty folder
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "is not valid JSON"),
+        ('[[10, 10, 5, 5]]', "x2 <= x1"),
+        ('{"messi5.jpg": [[1, 2, 3]]}', "must be a list of [x1, y1, x2, y2(, score)] boxes"),
+        ('{"other.jpg": [[1, 2, 30, 40]]}', "names inputs that were not given"),
+    ],
+)
+def test_malformed_boxes_files_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture, content: str, message: str) -> None:
+    boxes = _write(tmp_path / "boxes.json", content.encode())
+    assert main(["predict", str(IMAGES / "messi5.jpg"), *POSE, "--boxes", boxes, "--out", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_the_installed_command_exits_2_without_a_traceback(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "sapiens2"
+    done = subprocess.run([str(script), "predict", str(tmp_path / "nope.png"), *POSE], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "does not exist" in done.stderr and "Traceback" not in done.stderr
+
+
+def _write(path: Path, data: bytes) -> str:
+    path.write_bytes(data)
+    return str(path)
