@@ -1,0 +1,157 @@
+"""Checkpoint -> verified bundle: load, export, verify, write (atomically), in that order.
+
+``compile_bundle(from_checkpoint(path), CompileOptions(target="onnx"), "out/pose")`` is the whole
+API. A model whose artifact fails the fidelity gate yields no bundle: ``FidelityGateError`` names
+the numbers, and the report is kept at ``<out>.failed/report.json``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sapiens2 import __version__
+from sapiens2.bundle import (
+    BundleStage,
+    Manifest,
+    ModelSource,
+    RuntimeInfo,
+    write_failed_report,
+)
+from sapiens2.models import ArchSpec, Sapiens2TaskModel
+from sapiens2.models.heads.presets import scale_mlp_width
+from sapiens2.targets import runtime_class
+
+from . import onnx as onnx_target
+from . import openvino as openvino_target
+from .describe import build_manifest
+from .errors import CompileError, FidelityGateError
+from .options import CompileOptions
+from .source import load_checkpoint_model, random_weights_model
+from .verify import verify_artifact
+from .wrappers import DECODED_OUTPUTS, ExportWrapper, attention_mode
+
+BACKENDS = {"onnx": onnx_target, "openvino": openvino_target}
+STAGES = ("load", "export", "verify", "write")
+
+ModelLoader = Callable[[CompileOptions], tuple[Sapiens2TaskModel, ModelSource]]
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    path: Path
+    manifest: Manifest
+    report: dict[str, Any]
+
+
+def from_checkpoint(
+    checkpoint: str | os.PathLike[str], task: str | None = None, arch: str | Mapping[str, Any] | ArchSpec | None = None
+) -> ModelLoader:
+    """Load the task model a checkpoint holds (``task`` and ``arch``, when given, are checked against it)."""
+    return lambda options: load_checkpoint_model(checkpoint, task, arch)
+
+
+def from_random_weights(task: str, arch: str | Mapping[str, Any] | ArchSpec, seed: int = 0) -> ModelLoader:
+    """Random (official-init) weights from ``seed``: for trying the toolchain, never for results."""
+    return lambda options: random_weights_model(task, arch, options.input_size, seed)
+
+
+def check_model(model: Sapiens2TaskModel, options: CompileOptions) -> None:
+    """Refuse option/model combinations that cannot work, before exporting."""
+    if options.decode != "none" and model.task not in DECODED_OUTPUTS:
+        raise CompileError(f"--decode exists for {' and '.join(DECODED_OUTPUTS)}; {model.task} outputs are used as they are")
+    if model.task == "pointmap":
+        backbone, head = model.backbone, model.head_config
+        tokens_per_side = backbone.tokenizer.window_size if backbone.tokenizer is not None else 1
+
+        def mlp_width(size: tuple[int, int]) -> int:
+            return scale_mlp_width(size, backbone.patch_size, tokens_per_side, head["scale_conv_out_channels"][-1])
+
+        features = head["scale_final_layer"][0]
+        if mlp_width(options.input_size) != features:
+            height, width = options.input_size
+            hint = f"; compile with --input-size {'x'.join(map(str, backbone.img_size))}" if mlp_width(backbone.img_size) == features else ""
+            raise CompileError(
+                f"this pointmap model's scale head does not fit {height}x{width} inputs: its MLP takes {features} "
+                f"features, this size gives {mlp_width(options.input_size)}; use the size the checkpoint was made for{hint}"
+            )
+
+
+class _StageClock:
+    """Announces each stage to ``progress`` and records how long it took."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        if self.progress is not None:
+            self.progress(stage)
+        start = time.perf_counter()
+        yield
+        self.seconds[stage] = round(time.perf_counter() - start, 3)
+
+
+def compile_bundle(
+    load: ModelLoader,
+    options: CompileOptions,
+    out: str | os.PathLike[str],
+    *,
+    progress: Progress | None = None,
+    overwrite: bool = False,
+) -> CompileResult:
+    """Compile, verify against PyTorch and write a bundle at ``out``; ``progress`` hears each stage name."""
+    backend = BACKENDS[options.target]
+    backend.check_options(options)
+    clock = _StageClock(progress)
+    # Out of inference mode: exporters cannot trace inference tensors, should the caller be in that mode.
+    with BundleStage(out, overwrite) as stage, torch.inference_mode(False), torch.no_grad():
+        with clock("load"):
+            model, source = load(options)
+        check_model(model, options)
+        with attention_mode(model, options.attention, options.tile_size, options.window):
+            wrapper = ExportWrapper(model, options.input_size, options.in_graph_preprocess, options.decode).eval()
+            with clock("export"):
+                example = dict(zip(wrapper.output_names, (t.numpy() for t in wrapper(wrapper.example_input()))))
+                files = backend.export_artifact(wrapper, stage.path, options)
+            cls = runtime_class(options.target)
+            runtime = RuntimeInfo(cls.name, cls.version(), backend.runtime_settings(options))
+            manifest = build_manifest(model, source, options, wrapper, example, stage.describe(files), runtime, backend.OPSET)
+            with clock("verify"):
+                fidelity = verify_artifact(stage.path, manifest, model, wrapper, options)
+        report = _report(manifest, fidelity, clock.seconds)
+        if not fidelity["gate"]["passed"]:
+            kept = write_failed_report(out, report)
+            raise FidelityGateError(
+                f"{options.target} {options.precision} artifact fails the fidelity gate: {'; '.join(fidelity['gate']['failures'])}",
+                kept,
+            )
+        with clock("write"):
+            path = stage.publish(manifest, report)
+    return CompileResult(path, manifest, report)
+
+
+def _report(manifest: Manifest, fidelity: Mapping[str, Any], seconds: Mapping[str, float]) -> dict[str, Any]:
+    return {
+        "sdk_version": __version__,
+        "created": manifest.created,
+        "task": manifest.task,
+        "target": manifest.target,
+        "precision": manifest.precision,
+        "random_weights": manifest.random_weights,
+        **fidelity,
+        "artifact_bytes": manifest.artifact_bytes,
+        "artifacts": [artifact.file for artifact in manifest.artifacts],
+        "timings_s": dict(seconds),
+        "compile_s": round(sum(seconds.values()), 3),
+        "versions": {"torch": torch.__version__, "numpy": np.__version__, manifest.runtime.name: manifest.runtime.version},
+    }
