@@ -26,7 +26,6 @@ from sapiens2.bundle import (
     write_failed_report,
 )
 from sapiens2.models import ArchSpec, Sapiens2TaskModel
-from sapiens2.models.heads.presets import scale_mlp_width
 from sapiens2.targets import runtime_class
 
 from . import onnx as onnx_target
@@ -68,21 +67,9 @@ def check_model(model: Sapiens2TaskModel, options: CompileOptions) -> None:
     """Refuse option/model combinations that cannot work, before exporting."""
     if options.decode != "none" and model.task not in DECODED_OUTPUTS:
         raise CompileError(f"--decode exists for {' and '.join(DECODED_OUTPUTS)}; {model.task} outputs are used as they are")
-    if model.task == "pointmap":
-        backbone, head = model.backbone, model.head_config
-        tokens_per_side = backbone.tokenizer.window_size if backbone.tokenizer is not None else 1
-
-        def mlp_width(size: tuple[int, int]) -> int:
-            return scale_mlp_width(size, backbone.patch_size, tokens_per_side, head["scale_conv_out_channels"][-1])
-
-        features = head["scale_final_layer"][0]
-        if mlp_width(options.input_size) != features:
-            height, width = options.input_size
-            hint = f"; compile with --input-size {'x'.join(map(str, backbone.img_size))}" if mlp_width(backbone.img_size) == features else ""
-            raise CompileError(
-                f"this pointmap model's scale head does not fit {height}x{width} inputs: its MLP takes {features} "
-                f"features, this size gives {mlp_width(options.input_size)}; use the size the checkpoint was made for{hint}"
-            )
+    problem = model.input_size_problem(options.input_size)
+    if problem:
+        raise CompileError(f"{problem} (--input-size)")
 
 
 class _StageClock:

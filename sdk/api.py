@@ -46,26 +46,12 @@ def load(
 
     runner = TorchModelRunner(model, device, precision)
     size = tuple(input_size or model.backbone.img_size)
-    if model.task == "pointmap":
-        _check_pointmap_size(model, size)
+    problem = model.input_size_problem(size)
+    if problem:
+        raise UserError(f"{problem} (input_size / --input-size)")
     io = ModelIO(task=model.task, input_size=size, output_names=RAW_OUTPUTS[model.task])
     meta |= {"runtime": "torch", "device": str(runner.device), "precision": runner.precision}
     return Predictor(io, runner, batch_size=batch_size, meta=meta, **pipeline_options)
-
-
-def _check_pointmap_size(model: Any, size: tuple[int, int]) -> None:
-    """The pointmap scale MLP's first Linear fixes the number of grid cells, hence the input size."""
-    from .models.heads.presets import scale_mlp_width
-
-    head = model.decode_head
-    expected = head.scale_final_layer[1].in_features
-    tokens_per_side = model.backbone.tokenizer.window_size if model.backbone.tokenizer is not None else 1
-    got = scale_mlp_width(size, model.backbone.patch_size, tokens_per_side, head.scale_conv_layers[-3].out_channels)
-    if got != expected:
-        raise UserError(
-            f"this pointmap model's scale head takes {expected} features but a {size[0]}x{size[1]} input gives {got}; "
-            "run it at the input size it was trained for (official checkpoints: 1024x768) with input_size / --input-size"
-        )
 
 
 def _task_model(source: Any, arch: Any, task: str | None, random_weights: bool, seed: int) -> tuple[Any, dict]:

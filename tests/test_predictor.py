@@ -88,7 +88,7 @@ def test_dense_results_have_the_image_size_and_take_a_foreground_mask() -> None:
 
 
 def test_pointmap_runs_at_its_scale_head_size_and_refuses_others() -> None:
-    with pytest.raises(UserError, match="scale head takes 96 features"):
+    with pytest.raises(UserError, match="its MLP takes 96 features, this size gives 768"):
         sapiens2.load(case_checkpoint("task_pointmap"))
     result = sapiens2.load(case_checkpoint("task_pointmap"), input_size=(384, 256)).predict(str(MESSI))
     np.testing.assert_array_equal(result.depth, result.points[..., 2])

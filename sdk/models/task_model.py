@@ -10,6 +10,7 @@ from torch import nn
 from .backbone import Sapiens2Backbone
 from .heads import HEAD_CLASSES
 from .heads.config import head_kwargs
+from .heads.presets import scale_mlp_width
 
 
 class Sapiens2TaskModel(nn.Module):
@@ -27,6 +28,31 @@ class Sapiens2TaskModel(nn.Module):
         self.backbone = backbone
         self.decode_head = head_cls(**self.head_config)
         self.decode_head.apply(_init_head_weights)
+
+    def input_size_problem(self, input_size: tuple[int, int]) -> str | None:
+        """Why this model cannot run at ``input_size`` (H, W), or None when it can.
+
+        Only the pointmap head restricts the size: its scale MLP's first Linear takes a fixed number
+        of features, which the input size determines.
+        """
+        if self.task != "pointmap":
+            return None
+        backbone, head = self.backbone, self.head_config
+        tokens_per_side = backbone.tokenizer.window_size if backbone.tokenizer is not None else 1
+
+        def mlp_width(size: tuple[int, int]) -> int:
+            return scale_mlp_width(size, backbone.patch_size, tokens_per_side, head["scale_conv_out_channels"][-1])
+
+        features = head["scale_final_layer"][0]
+        if mlp_width(input_size) == features:
+            return None
+        height, width = input_size
+        fits_own_size = mlp_width(backbone.img_size) == features
+        hint = f" ({'x'.join(map(str, backbone.img_size))} fits)" if fits_own_size else " (official checkpoints: 1024x768)"
+        return (
+            f"this pointmap model's scale head does not fit {height}x{width} inputs: its MLP takes {features} features, "
+            f"this size gives {mlp_width(input_size)}; use the input size the checkpoint was made for{hint}"
+        )
 
     def forward(
         self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None = None
