@@ -22,6 +22,7 @@ from sapiens2.bundle import (
     OutputSpec,
     RuntimeInfo,
 )
+from sapiens2.bundle.manifest import Quantization
 from sapiens2.models import Sapiens2TaskModel
 from sapiens2.models.outputs import OUTPUT_MEANINGS
 from sapiens2.processing import (
@@ -143,6 +144,8 @@ def build_manifest(
     artifacts: tuple[ArtifactFile, ...],
     runtime: RuntimeInfo,
     opset: int | None,
+    quantization: Quantization | None = None,
+    unverified: Mapping[str, str] | None = None,
 ) -> Manifest:
     return Manifest(
         task=model.task,
@@ -170,4 +173,6 @@ def build_manifest(
         artifacts=artifacts,
         sdk_version=__version__,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
+        quantization=quantization,
+        unverified=dict(unverified or {}),
     )

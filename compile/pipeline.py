@@ -28,20 +28,25 @@ from sapiens2.bundle import (
 from sapiens2.models import ArchSpec, Sapiens2TaskModel
 from sapiens2.targets import runtime_class
 
+from . import coreml as coreml_target
+from . import executorch as executorch_target
 from . import onnx as onnx_target
 from . import openvino as openvino_target
+from .artifact import ExportedArtifact
 from .describe import build_manifest
 from .errors import CompileError, FidelityGateError
 from .options import CompileOptions
 from .source import load_checkpoint_model, random_weights_model
 from .verify import verify_artifact
 from .wrappers import DECODED_OUTPUTS, ExportWrapper, attention_mode
+from sapiens2.quantize import step as quantize_step  # a module, not names: the two packages import each other
 
-BACKENDS = {"onnx": onnx_target, "openvino": openvino_target}
+BACKENDS = {"onnx": onnx_target, "openvino": openvino_target, "executorch": executorch_target, "coreml": coreml_target}
 STAGES = ("load", "export", "verify", "write")
 
 ModelLoader = Callable[[CompileOptions], tuple[Sapiens2TaskModel, ModelSource]]
 Progress = Callable[[str], None]
+Exporter = Callable[[ExportWrapper, Path, CompileOptions], "list[str] | ExportedArtifact"]
 
 
 @dataclass(frozen=True)
@@ -95,10 +100,16 @@ def compile_bundle(
     *,
     progress: Progress | None = None,
     overwrite: bool = False,
+    export: Exporter | None = None,
 ) -> CompileResult:
-    """Compile, verify against PyTorch and write a bundle at ``out``; ``progress`` hears each stage name."""
+    """Compile, verify against PyTorch and write a bundle at ``out``; ``progress`` hears each stage name.
+
+    ``export`` replaces the target's fp32 export (``sapiens2 quantize`` copies an fp32 bundle's artifact).
+    """
     backend = BACKENDS[options.target]
     backend.check_options(options)
+    if options.quantized:
+        quantize_step.check_target(options.target, options.precision)
     clock = _StageClock(progress)
     # Out of inference mode: exporters cannot trace inference tensors, should the caller be in that mode.
     with BundleStage(out, overwrite) as stage, torch.inference_mode(False), torch.no_grad():
@@ -107,20 +118,45 @@ def compile_bundle(
         check_model(model, options)
         with attention_mode(model, options.attention, options.tile_size, options.window):
             wrapper = ExportWrapper(model, options.input_size, options.in_graph_preprocess, options.decode).eval()
+            plan = None
+            if options.quantized:
+                with clock("calibrate"):
+                    plan = quantize_step.plan_quantization(wrapper, options)
             with clock("export"):
                 example = dict(zip(wrapper.output_names, (t.numpy() for t in wrapper(wrapper.example_input()))))
-                files = backend.export_artifact(wrapper, stage.path, options)
+                files = (export or quantize_step.exporter(plan, backend) or backend.export_artifact)(wrapper, stage.path, options)
+                # Backends with report sections or unverifiable files (executorch, coreml) return an ExportedArtifact.
+                exported = files if isinstance(files, ExportedArtifact) else ExportedArtifact(list(files))
+                files = exported.files
+            quantized = None
+            if plan is not None:
+                with clock("quantize"):
+                    quantized = quantize_step.quantize_exported(wrapper, stage.path, options, plan)
+                files = quantized.files
             cls = runtime_class(options.target)
             runtime = RuntimeInfo(cls.name, cls.version(), backend.runtime_settings(options))
-            manifest = build_manifest(model, source, options, wrapper, example, stage.describe(files), runtime, backend.OPSET)
+            manifest = build_manifest(
+                model, source, options, wrapper, example, stage.describe(files), runtime, backend.OPSET, quantized.record if quantized else None,
+                unverified=exported.unverified,
+            )
             with clock("verify"):
                 fidelity = verify_artifact(stage.path, manifest, model, wrapper, options)
-        report = _report(manifest, fidelity, clock.seconds)
+            if quantized is not None:
+                with clock("accuracy"):
+                    accuracy = quantize_step.check_accuracy(stage.path, manifest, wrapper, quantized, options)
+        report = _report(manifest, fidelity, clock.seconds) | exported.report
+        if quantized is not None:
+            report |= {"quantization": quantized.report, "accuracy": accuracy}
         if not fidelity["gate"]["passed"]:
             kept = write_failed_report(out, report)
             raise FidelityGateError(
                 f"{options.target} {options.precision} artifact fails the fidelity gate: {'; '.join(fidelity['gate']['failures'])}",
                 kept,
+            )
+        if quantized is not None and not accuracy["gate"]["passed"]:
+            raise quantize_step.AccuracyGateError(
+                f"{options.target} {options.precision} artifact fails the accuracy gate: {'; '.join(accuracy['gate']['failures'])}",
+                write_failed_report(out, report),
             )
         with clock("write"):
             path = stage.publish(manifest, report)

@@ -22,6 +22,8 @@ RUNTIMES = {
     "onnx": "sapiens2.targets.onnxruntime:OnnxRuntime",
     "openvino": "sapiens2.targets.openvino:OpenVinoRuntime",
     "torch": "sapiens2.targets.torch_eager:TorchEagerRuntime",
+    "executorch": "sapiens2.targets.executorch:ExecuTorchRuntime",
+    "coreml": "sapiens2.targets.coreml:CoreMLRuntime",
 }
 DEFAULT_THREADS = 2
 

@@ -1,58 +1,112 @@
-"""Bench: alternate timing, and a bundle against its eager reference rebuilt from the recorded checkpoint."""
+"""Bench internals: the matrix expansion, alternate (A B A B) timing and paired ratios, rows that
+cannot run, the bundle cache key, and peak-RSS measurement."""
 
 from __future__ import annotations
 
-import json
-import shutil
+import itertools
+import statistics
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pytest
-from safetensors.torch import save_file
-from sapiens2.bench import peak_rss_bytes, reset_peak_rss, rss_bytes, time_alternately
-from sapiens2.compile import CompileOptions, compile_bundle, from_checkpoint
-from sapiens2.compile.source import random_weights_model
-from sapiens2.targets import Runtime, open_bundle
-from test_bundle_manifest import seg_manifest
-from test_compile_cli import one_torch_thread, run_cli  # noqa: F401 - fixture
+import torch
+from sapiens2.bench import (
+    BenchSettings,
+    BundleCache,
+    RowSpec,
+    Timing,
+    Weights,
+    bench_targets,
+    expand_matrix,
+    paired_speedup,
+    peak_rss_bytes,
+    reset_peak_rss,
+    rss_bytes,
+    run_matrix,
+    time_alternately,
+)
+from sapiens2.bench.reference import Reference
+from sapiens2.bench.openers import Opened
+from sapiens2.bench.runner import bench_group
+from sapiens2.bench.torch_runner import official_wrapper
+from sapiens2.compile import CompileOptions
+from sapiens2.compile import options as compile_options
+from sapiens2.errors import UserError
+from test_compile_cli import one_torch_thread  # noqa: F401 - fixture
 
 TINY_ARCH = {"embed_dims": 64, "num_layers": 2, "num_heads": 4, "feedforward_channels": 256, "num_tokenizer_layers": 2}
+SIZE = (64, 48)
 
 
-class Recorder(Runtime):
-    """A runtime that only records that it was called."""
+class Recorder:
+    """A runner that records its label on every call and returns fixed outputs."""
 
-    name = "recorder"
+    def __init__(self, label: str, calls: list[str], outputs: Mapping[str, np.ndarray] | None = None) -> None:
+        self.name, self.label, self.calls = label, label, calls
+        self.outputs = dict(outputs or {})
 
-    def __init__(self, label: str, calls: list[str]) -> None:
-        super().__init__(seg_manifest())
-        self.label, self.calls = label, calls
-
-    @classmethod
-    def available(cls) -> tuple[bool, str]:
-        return True, ""
-
-    @classmethod
-    def version(cls) -> str:
-        return "0"
-
-    @classmethod
-    def load(cls, directory, manifest, **options):
-        raise NotImplementedError
-
-    def _run(self, batch):
+    def run(self, batch: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         self.calls.append(self.label)
-        return [np.zeros((1, 29, 128, 96), np.float32)]
+        return self.outputs
 
 
-def test_runtimes_alternate_after_warmup() -> None:
+class FakeClock:
+    """perf_counter stand-in: each runner call takes the next scripted duration (seconds)."""
+
+    def __init__(self, durations: list[float]) -> None:
+        self.durations, self.now, self.started = iter(durations), 0.0, False
+
+    def __call__(self) -> float:
+        if self.started:
+            self.now += next(self.durations)
+        self.started = not self.started
+        return self.now
+
+
+def test_matrix_expands_every_combination_with_the_reference_first() -> None:
+    rows = expand_matrix(["pose", "seg"], [(64, 48), (32, 32)], ["torch", "onnx"], ["fp32", "fp16"], ["sdpa", "tiled"])
+    # 4 groups; each: the reference + 2 targets x 2 precisions x 2 attentions, minus the reference itself.
+    assert len(rows) == 4 * (1 + 2 * 2 * 2 - 1)
+    groups = [(group, list(members)) for group, members in itertools.groupby(rows, key=lambda row: row.group)]
+    assert [group for group, _ in groups] == [("pose", (64, 48)), ("pose", (32, 32)), ("seg", (64, 48)), ("seg", (32, 32))]
+    for (task, size), members in groups:
+        assert members[0] == RowSpec(task, size, "torch", "fp32", "sdpa") and members[0].is_reference
+        assert sum(member.is_reference for member in members) == 1
+        assert len(set(members)) == len(members) == 8
+    assert RowSpec("seg", (32, 32), "onnx", "fp16", "tiled") in rows
+    assert RowSpec("seg", (32, 32), "onnx", "fp16", "tiled").label == "onnx fp16 tiled"
+
+
+def test_matrix_reads_targets_and_precisions_when_called(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compile_options, "TARGETS", (*compile_options.TARGETS, "executorch"))
+    monkeypatch.setattr(compile_options, "PRECISIONS", (*compile_options.PRECISIONS, "int8"))
+    assert "executorch" in bench_targets()
+    rows = expand_matrix(["seg"], [SIZE], ["executorch"], ["int8"])
+    assert [row.label for row in rows] == ["torch fp32", "executorch int8"]
+    with pytest.raises(UserError, match="unknown target 'tflite'; choose from torch, torch-compile, onnx, openvino, executorch"):
+        expand_matrix(["seg"], [SIZE], ["tflite"], ["fp32"])
+    with pytest.raises(UserError, match="unknown task 'depth'"):
+        expand_matrix(["depth"], [SIZE], ["onnx"], ["fp32"])
+
+
+def test_rounds_alternate_after_warmup_and_use_the_clock() -> None:
     calls: list[str] = []
-    batch = {"image": np.zeros((1, 3, 128, 96), np.float32)}
-    timings = time_alternately({"a": Recorder("A", calls), "b": Recorder("B", calls)}, batch, runs=3, warmup=1)
-    assert "".join(calls) == "AB" * 4  # one warm-up round, then three timed rounds, A B A B
-    assert [len(t.latencies_ms) for t in timings.values()] == [3, 3]
-    assert all(t.peak_rss_bytes > 0 for t in timings.values())
-    assert timings["a"].median_ms == sorted(timings["a"].latencies_ms)[1]
+    # Round durations in ms: reference, row, reference, row, ...; the second round is hit by a burst of load.
+    clock = FakeClock([x / 1000 for x in (10, 5, 30, 15, 10, 6)])
+    runners = {"reference": Recorder("A", calls), "row": Recorder("B", calls)}
+    timings = time_alternately(runners, {"reference": {}, "row": {}}, runs=3, warmup=1, clock=clock)
+    assert "".join(calls) == "AB" * 4  # one untimed round, then three timed rounds, A B A B
+    assert timings["reference"].latencies_ms == pytest.approx((10, 30, 10))
+    assert timings["row"].latencies_ms == pytest.approx((5, 15, 6))
+    assert all(timing.peak_rss_bytes > 0 for timing in timings.values())
+    # Per-round ratios 2, 2, 1.67 -> median 2; the ratio of medians (10 / 6) would mix rounds.
+    assert paired_speedup(timings["reference"], timings["row"]) == pytest.approx(2.0)
+
+
+def test_paired_speedup_needs_paired_rounds() -> None:
+    with pytest.raises(ValueError, match="same number of rounds"):
+        paired_speedup(Timing("a", (1.0, 2.0), 0), Timing("b", (1.0,), 0))
 
 
 def test_peak_rss_can_be_reset() -> None:
@@ -67,48 +121,105 @@ def test_peak_rss_can_be_reset() -> None:
 
 
 @pytest.fixture(scope="module")
-def checkpoint_bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A tiny seg checkpoint on disk and its ONNX bundle."""
-    root = tmp_path_factory.mktemp("bench")
-    model, _ = random_weights_model("seg", TINY_ARCH, (64, 48), seed=1)
-    checkpoint = root / "seg.safetensors"
-    save_file(model.state_dict(), checkpoint)
-    options = CompileOptions(target="onnx", input_size=(64, 48), threads=1)
-    return checkpoint, compile_bundle(from_checkpoint(checkpoint), options, root / "bundle").path
+def seg_reference() -> Reference:
+    model = Weights("seg", arch=TINY_ARCH, seed=1).load(SIZE)
+    return Reference(official_wrapper(model, SIZE))
 
 
-def test_bench_command_reports_both_runtimes(checkpoint_bundle: tuple[Path, Path]) -> None:
-    _, bundle = checkpoint_bundle
-    code, stdout, stderr = run_cli(["bench", str(bundle), "--runs", "3", "--warmup", "1", "--threads", "1", "--json"])
-    assert code == 0, stderr
-    result = json.loads(stdout)
-    assert result["bundle_runtime"]["name"] == "onnxruntime" and result["eager"]["name"] == "torch-eager"
-    assert len(result["bundle_runtime"]["latencies_ms"]) == len(result["eager"]["latencies_ms"]) == 3
-    assert result["speedup"] == pytest.approx(result["eager"]["median_ms"] / result["bundle_runtime"]["median_ms"])
-    assert result["input_sample"] == "astronaut.png" and result["input_shape"] == [1, 3, 64, 48]
-    assert result["agreement"]["cosine"] > 0.9999  # the eager side is the very model the bundle came from
-    assert result["artifact_bytes"] == (bundle / "model.onnx").stat().st_size
-    code, stdout, _ = run_cli(["bench", str(bundle), "--runs", "1", "--warmup", "0", "--threads", "1"])
-    assert code == 0 and "onnxruntime" in stdout and "torch-eager" in stdout and "vs eager" in stdout
+def test_group_times_the_reference_alone_then_each_row_against_it(seg_reference: Reference) -> None:
+    calls: list[str] = []
+    real = seg_reference.runner
+    seg_reference.runner = Recorder("R", calls, seg_reference.outputs[0])
+    try:
+        row_runner = Recorder("C", calls, seg_reference.outputs[0])
+        spec = RowSpec("seg", SIZE, "fake", "fp32")
+        results = bench_group(seg_reference, [(spec, lambda row: Opened(row_runner))], BenchSettings(runs=3, warmup=1, threads=1))
+    finally:
+        seg_reference.runner = real
+    samples = len(seg_reference.samples(None))
+    # Reference alone (1 warm-up + 3), the row's first call, then A B rounds (1 + 3), then the row on every fidelity sample.
+    assert "".join(calls) == "R" * 4 + "C" + "RC" * 4 + "C" * samples
+    reference, row = results
+    assert reference.spec.is_reference and reference.speedup == 1.0 and len(reference.latency.latencies_ms) == 3
+    assert row.status == "ok" and len(row.latency.latencies_ms) == len(row.reference_latency.latencies_ms) == 3
+    expected = statistics.median(r / c for r, c in zip(row.reference_latency.latencies_ms, row.latency.latencies_ms))
+    assert row.speedup == pytest.approx(expected)
+    # The fake row returned the reference's first-sample outputs for every sample: exact on the first only.
+    assert row.fidelity["cosine"] < 1.0 and row.fidelity["max_abs"] > 0
 
 
-def test_eager_reference_needs_the_same_checkpoint(checkpoint_bundle: tuple[Path, Path], tmp_path: Path) -> None:
-    checkpoint, bundle = checkpoint_bundle
-    moved = shutil.copy(checkpoint, tmp_path / "moved.safetensors")
-    code, _, stderr = run_cli(["bench", str(bundle), "--runs", "1", "--checkpoint", str(tmp_path / "absent.safetensors")])
-    assert code == 2 and "is not here: pass the checkpoint path" in stderr
-    other, _ = random_weights_model("seg", TINY_ARCH, (64, 48), seed=2)
-    save_file(other.state_dict(), tmp_path / "other.safetensors")
-    code, _, stderr = run_cli(["bench", str(bundle), "--runs", "1", "--checkpoint", str(tmp_path / "other.safetensors")])
-    assert code == 2 and "is not the one the bundle was compiled from" in stderr
-    eager = open_bundle(bundle, target="torch", checkpoint=moved, threads=1)
-    assert eager.name == "torch-eager"
-    image = np.zeros((1, 3, 64, 48), np.float32)
-    np.testing.assert_allclose(eager.run({"image": image})["logits"], open_bundle(bundle, threads=1).run({"image": image})["logits"], atol=1e-4)
+def test_rows_that_cannot_open_say_why_and_the_rest_still_run(seg_reference: Reference) -> None:
+    def unavailable(row):
+        row.artifact_bytes = 123  # what was learnt before the failure stays
+        raise UserError("coremltools cannot run models on Linux")
+
+    def crashing(row):
+        raise RuntimeError("exporter exploded")
+
+    calls: list[str] = []
+    openers = [
+        (RowSpec("seg", SIZE, "coreml", "fp32"), unavailable),
+        (RowSpec("seg", SIZE, "broken", "fp32"), crashing),
+        (RowSpec("seg", SIZE, "fine", "fp32"), lambda row: Opened(Recorder("C", calls, seg_reference.outputs[0]))),
+    ]
+    _, coreml, broken, fine = bench_group(seg_reference, openers, BenchSettings(runs=1, warmup=0, threads=1))
+    assert (coreml.status, coreml.reason, coreml.artifact_bytes, coreml.latency) == (
+        "unavailable",
+        "coremltools cannot run models on Linux",
+        123,
+        None,
+    )
+    assert (broken.status, broken.reason) == ("failed", "RuntimeError: exporter exploded")
+    assert fine.status == "ok" and fine.latency is not None
 
 
-def test_bench_rejects_bad_counts(checkpoint_bundle: tuple[Path, Path]) -> None:
-    code, _, stderr = run_cli(["bench", str(checkpoint_bundle[1]), "--runs", "0"])
-    assert code == 2 and "--runs and --threads must be >= 1" in stderr
-    code, _, stderr = run_cli(["bench", "/nonexistent/bundle"])
-    assert code == 2 and "no bundle at /nonexistent/bundle" in stderr
+def test_torch_rows_share_the_reference_weights(seg_reference: Reference, tmp_path: Path) -> None:
+    specs = expand_matrix(["seg"], [SIZE], ["torch"], ["fp32", "fp16"], ["sdpa", "tiled"])
+    weights = {"seg": Weights("seg", arch=TINY_ARCH, seed=1)}
+    report = run_matrix(specs, weights, BenchSettings(runs=2, warmup=0, batch=2, threads=1), BundleCache(tmp_path))
+    rows = {row.spec.label: row for row in report.rows}
+    assert list(rows) == ["torch fp32", "torch fp32 tiled", "torch fp16", "torch fp16 tiled"]
+    reference, tiled = rows["torch fp32"], rows["torch fp32 tiled"]
+    assert reference.fidelity["cosine"] == 1.0 and reference.throughput.batch == 2
+    assert tiled.status == "ok" and tiled.fidelity["max_abs"] < 1e-5  # tiled attention is exact
+    assert tiled.throughput.images_per_s == pytest.approx(2000 / tiled.throughput.timing.median_ms)
+    parameters = sum(p.numel() * 4 for p in Weights("seg", arch=TINY_ARCH, seed=1).load(SIZE).parameters())
+    assert reference.artifact_bytes == tiled.artifact_bytes == parameters
+    assert rows["torch fp16"].status == "unavailable" and "fp16 is a precision of the compile targets" in rows["torch fp16"].reason
+    assert not list(tmp_path.iterdir())  # torch rows compile no bundle
+
+
+def test_torch_compile_row_records_its_compile_time(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A stand-in for torch.compile (the real one takes minutes on this machine: see the slow test)."""
+    monkeypatch.setattr(torch, "compile", lambda module: module)
+    specs = expand_matrix(["seg"], [SIZE], ["torch-compile"], ["fp32"])
+    report = run_matrix(specs, {"seg": Weights("seg", arch=TINY_ARCH, seed=1)}, BenchSettings(runs=1, warmup=0, threads=1), BundleCache(tmp_path))
+    row = report.rows[1]
+    assert (row.spec.target, row.status, row.runtime) == ("torch-compile", "ok", "torch-compile")
+    assert row.compile_s is not None and row.compile_s > 0 and row.fidelity["cosine"] == 1.0
+
+
+@pytest.mark.slow
+def test_torch_compile_row_runs_for_real(tmp_path: Path) -> None:
+    specs = expand_matrix(["seg"], [SIZE], ["torch-compile"], ["fp32"])
+    report = run_matrix(specs, {"seg": Weights("seg", arch=TINY_ARCH, seed=1)}, BenchSettings(runs=2, warmup=1, threads=1), BundleCache(tmp_path))
+    row = report.rows[1]
+    assert row.status == "ok", row.reason
+    assert row.fidelity["cosine"] > 0.99999
+
+
+def test_cache_key_changes_with_weights_and_options(tmp_path: Path) -> None:
+    cache = BundleCache(tmp_path)
+    weights = Weights("seg", arch=TINY_ARCH, seed=1)
+    options = CompileOptions(target="onnx", input_size=SIZE, threads=1)
+    same = cache.path(weights, CompileOptions(target="onnx", input_size=SIZE, threads=1))
+    assert cache.path(weights, options) == same and same.parent == tmp_path
+    assert same.name.startswith("seg-onnx-fp32-sdpa-64x48-")
+    others = {
+        cache.path(Weights("seg", arch=TINY_ARCH, seed=2), options),
+        cache.path(weights, CompileOptions(target="onnx", input_size=SIZE, threads=1, attention="tiled")),
+        cache.path(weights, CompileOptions(target="onnx", input_size=SIZE, threads=1, dynamic_batch=True)),
+        cache.path(weights, CompileOptions(target="openvino", input_size=SIZE, threads=1)),
+    }
+    assert same not in others and len(others) == 4
+    assert BundleCache("~/bundles").root == Path.home() / "bundles"

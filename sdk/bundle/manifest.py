@@ -102,6 +102,22 @@ class RuntimeInfo:
 
 
 @dataclass(frozen=True)
+class Quantization:
+    """How a quantized artifact was made, so that it can be reproduced and its limits known.
+
+    ``kept_in_float`` names the layers (task-model module paths) the sensitivity scan kept in
+    float; ``calibration`` is None for weight-only schemes that need no data.
+    """
+
+    scheme: str
+    tool: str
+    weights: str
+    activations: str
+    calibration: dict[str, Any] | None
+    kept_in_float: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Manifest:
     task: str
     arch: str | dict[str, int]
@@ -118,6 +134,10 @@ class Manifest:
     sdk_version: str
     created: str
     schema_version: int = SCHEMA_VERSION
+    quantization: Quantization | None = None
+    # Artifact files (or a directory of them, e.g. an .mlpackage) that could not be run where the bundle was
+    # compiled, with the reason: an extra ExecuTorch delegate's .pte, or Core ML checked only at the MIL level.
+    unverified: dict[str, str] = field(default_factory=dict)
 
     @property
     def random_weights(self) -> bool:
@@ -139,6 +159,10 @@ class Manifest:
         """The JSON form; ``random_weights`` is written out so that no reader can miss it."""
         data = json.loads(json.dumps(asdict(self)))  # tuples -> lists, as a reader will see them
         data["random_weights"] = self.random_weights
+        if self.quantization is None:
+            del data["quantization"]  # float bundles read exactly as before the section existed
+        if not self.unverified:
+            del data["unverified"]  # likewise for bundles whose every artifact was run
         return data
 
     @classmethod
@@ -160,7 +184,13 @@ class Manifest:
             sdk_version=data["sdk_version"],
             created=data["created"],
             schema_version=data["schema_version"],
+            quantization=_quantization(data.get("quantization")),
+            unverified=dict(data.get("unverified", {})),
         )
+
+
+def _quantization(item: Mapping[str, Any] | None) -> Quantization | None:
+    return None if item is None else Quantization(**{**item, "kept_in_float": tuple(item["kept_in_float"])})
 
 
 def _input_spec(item: Mapping[str, Any]) -> InputSpec:

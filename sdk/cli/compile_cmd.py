@@ -1,4 +1,4 @@
-"""``sapiens2 compile CHECKPOINT --target onnx|openvino``: export, verify against PyTorch, write a bundle.
+"""``sapiens2 compile CHECKPOINT --target onnx|openvino|executorch|coreml``: export, verify against PyTorch, write a bundle.
 
 Without a checkpoint, ``--arch A --task T --random-weights`` compiles official-init random weights
 to try the toolchain (a loud warning; the manifest says ``"random_weights": true``).
@@ -37,15 +37,20 @@ from ..compile.options import (
     PREPROCESS_LAYOUTS,
     TARGETS,
 )
+from ..compile.executorch import EXTRA_PARTITIONERS
 from ..compile.pipeline import ModelLoader
 from ..models import ATTENTION_KINDS, TASKS, resolve_arch
 from .errors import UserError
 from .inspect_cmd import format_bytes
+from .quantize_cmd import accuracy_lines, add_quantization_arguments, quantization_options
 
 STAGE_LABELS = {
     "load": "build/load the model",
+    "calibrate": "calibration data and sensitivity scan",
     "export": "export the artifact",
+    "quantize": "quantize with the target's tool",
     "verify": "verify against PyTorch",
+    "accuracy": "accuracy gate on held-out images",
     "write": "write the bundle",
 }
 ARCH_NUMBERS = ("embed_dims", "num_layers", "num_heads", "feedforward_channels", "num_tokenizer_layers")
@@ -54,7 +59,7 @@ ARCH_NUMBERS = ("embed_dims", "num_layers", "num_heads", "feedforward_channels",
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "compile",
-        help="export a task model to ONNX Runtime or OpenVINO as a verified bundle",
+        help="export a task model to ONNX Runtime, OpenVINO, ExecuTorch or Core ML as a verified bundle",
         description=(
             "Wrap the model at a fixed input size, export it, check the artifact against PyTorch on real and random "
             "images (the compile fails below --min-cosine), and write a bundle: artifact + manifest.json + report.json."
@@ -70,7 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--random-weights", action="store_true", help="compile random weights instead of a checkpoint")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random weights (default 0)")
     parser.add_argument("--input-size", default="1024x768", help="HEIGHTxWIDTH, multiples of 16 (default 1024x768)")
-    parser.add_argument("--precision", choices=PRECISIONS, default="fp32", help="fp32 (default), fp16, or bf16 (OpenVINO)")
+    parser.add_argument("--precision", choices=PRECISIONS, help="fp32 (default; Core ML: fp16), fp16, bf16 (OpenVINO), or quantized: int8, int8-weights, int4-weights")
     parser.add_argument("--attention", choices=ATTENTION_KINDS, default="sdpa", help="sdpa (reference), tiled (exact, less memory), windowed (approximate)")
     parser.add_argument("--tile-size", type=int, default=DEFAULT_TILE_SIZE, help=f"query tile of --attention tiled (default {DEFAULT_TILE_SIZE})")
     parser.add_argument("--window", type=int, default=DEFAULT_WINDOW, help=f"window (patches) of --attention windowed (default {DEFAULT_WINDOW})")
@@ -94,7 +99,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--optimize-graph", action="store_true", help="ONNX: tidy the graph with onnxscript's optimizer (slower export, same speed)"
     )
+    parser.add_argument(
+        "--allow-portable",
+        action="store_true",
+        help="ExecuTorch: accept network operators left on portable CPU kernels (refused by default: a silent slowdown on phones)",
+    )
+    parser.add_argument(
+        "--also-partitioner",
+        action="append",
+        default=[],
+        choices=EXTRA_PARTITIONERS,
+        help="ExecuTorch: also write model.<name>.pte for this delegate (repeatable; cannot run here, marked unverified)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="runtime threads during verification (default 2)")
+    add_quantization_arguments(parser)
     parser.add_argument("--out", type=Path, help="bundle directory (default: named after the model and options)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing bundle at --out")
     parser.set_defaults(func=run)
@@ -171,6 +189,9 @@ def run(args: argparse.Namespace) -> int:
         min_cosine=args.min_cosine,
         threads=args.threads,
         optimize_graph=args.optimize_graph,
+        allow_portable=args.allow_portable,
+        also_partitioners=tuple(dict.fromkeys(args.also_partitioner)),
+        **quantization_options(args),
     )
     height, width = options.input_size
     out = args.out or Path(f"{name}-{options.target}-{options.precision}-{height}x{width}")
@@ -189,6 +210,7 @@ def print_summary(path: Path, report: dict[str, Any]) -> None:
         f"fidelity vs PyTorch ({len(report['samples'])} inputs, {len(report['real_images'])} real): "
         + ", ".join(f"{key} {value:.6g}" for key, value in ref.items()),
         "vs official bf16-RoPE numerics: " + ", ".join(f"{key} {value:.6g}" for key, value in official.items()),
+        *accuracy_lines(report),
         f"compile time: {report['compile_s']:.1f} s ({', '.join(f'{k} {v:.1f} s' for k, v in report['timings_s'].items())})",
     ]
     if not report["real_images"]:

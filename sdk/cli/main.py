@@ -17,7 +17,7 @@ from sapiens2 import __version__
 from .errors import UserError
 
 # Sub-command modules in help order; later issues add predict, compile, quantize, bench, serve, train.
-COMMAND_MODULES = ("demo_cmd", "predict_cmd", "inspect_cmd", "compile_cmd", "bench_cmd")
+COMMAND_MODULES = ("demo_cmd", "predict_cmd", "inspect_cmd", "compile_cmd", "quantize_cmd", "bench_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,85 @@
+"""``quantize_bundle``: a quantized bundle derived from an fp32 one, without repeating its compile options.
+
+The fp32 bundle's artifact is copied, not re-exported, and goes through the same steps as
+``sapiens2 compile --precision ...`` (``compile_bundle`` with a copying exporter): quantize,
+verify against PyTorch, accuracy gate, write. The PyTorch model is rebuilt from the bundle's
+recorded source (its checkpoint, checked by SHA-256, or its random-weights seed), because the
+sensitivity scan and the accuracy gate compare against it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from sapiens2.bundle import Bundle, read_bundle
+from sapiens2.compile.errors import CompileError
+from sapiens2.compile.options import DEFAULT_TILE_SIZE, DEFAULT_WINDOW, CompileOptions
+from sapiens2.compile.pipeline import CompileResult, Exporter, ModelLoader, Progress, compile_bundle
+from sapiens2.compile.source import reference_wrapper
+
+from .step import DURING_EXPORT, check_target
+
+
+def bundle_options(bundle: Bundle, **changes: Any) -> CompileOptions:
+    """The options the fp32 bundle was compiled with, with ``changes`` (precision, calibration, gates) applied."""
+    export = bundle.manifest.export
+    recorded = CompileOptions(
+        target=bundle.manifest.target,
+        input_size=export.input_size,
+        attention=export.attention,
+        tile_size=export.tile_size or DEFAULT_TILE_SIZE,
+        window=export.window or DEFAULT_WINDOW,
+        in_graph_preprocess=bundle.manifest.inputs[0].layout if export.in_graph_preprocess else None,
+        decode=export.decode,
+        dynamic_batch=export.dynamic_batch,
+        optimize_graph=export.graph_optimizer,
+    )
+    return replace(recorded, **changes)
+
+
+def bundle_model(bundle: Bundle, checkpoint: str | os.PathLike[str] | None = None) -> ModelLoader:
+    """The bundle's source model (``checkpoint`` replaces a recorded path that moved; its SHA-256 must match)."""
+    return lambda options: (reference_wrapper(bundle.manifest, checkpoint).model, bundle.manifest.source)
+
+
+def copy_artifacts(bundle: Bundle) -> Exporter:
+    """An exporter that copies the bundle's artifact files instead of exporting."""
+
+    def export(wrapper: object, directory: Path, options: CompileOptions) -> list[str]:
+        for artifact in bundle.manifest.artifacts:
+            shutil.copy2(bundle.artifact_path(artifact.file), directory / artifact.file)
+        return sorted(item.name for item in directory.iterdir())
+
+    return export
+
+
+def quantize_bundle(
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    precision: str,
+    *,
+    checkpoint: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+    overwrite: bool = False,
+    **options: Any,
+) -> CompileResult:
+    """Quantize the fp32 bundle at ``source`` to ``precision`` into a new bundle at ``out``.
+
+    ``options`` are the quantization fields of ``CompileOptions`` (``calibration``,
+    ``calibration_size``, ``float_budget``, the ``min_*`` accuracy thresholds, ``threads``).
+    """
+    bundle = read_bundle(source)
+    manifest = bundle.manifest
+    if manifest.precision != "fp32":
+        raise CompileError(f"{source} is a {manifest.precision} bundle; quantize derives from fp32 bundles only")
+    check_target(manifest.target, precision)
+    if manifest.target in DURING_EXPORT:
+        raise CompileError(f"{manifest.target} quantizes before lowering, so it cannot start from a lowered program: compile with --precision {precision}")
+    if Path(out).absolute() == bundle.path.absolute():
+        raise CompileError("the quantized bundle needs its own --out; it cannot replace its fp32 source")
+    options = bundle_options(bundle, precision=precision, **options)
+    return compile_bundle(bundle_model(bundle, checkpoint), options, out, progress=progress, overwrite=overwrite, export=copy_artifacts(bundle))

@@ -1,0 +1,64 @@
+"""Compiled bundles kept between benchmark runs, keyed by the weights and every compile option.
+
+A bundle is reused only when the weights (checkpoint SHA-256, or random-weights arch + seed), the
+``CompileOptions`` and the SDK version are the same and its artifacts still pass their checksums;
+anything else compiles afresh. The default place is ``~/.cache/sapiens2/bundles``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from sapiens2 import __version__
+from sapiens2.bundle import Bundle, read_bundle
+from sapiens2.compile import CompileOptions, compile_bundle
+from sapiens2.compile.pipeline import Progress
+from sapiens2.errors import UserError
+
+from .weights import Weights
+
+DEFAULT_CACHE = Path("~/.cache/sapiens2/bundles")
+KEY_CHARS = 16
+
+
+@dataclass(frozen=True)
+class CachedBundle:
+    """A verified bundle and whether this run compiled it (False) or found it in the cache (True)."""
+
+    bundle: Bundle
+    cached: bool
+
+    @property
+    def report(self) -> dict[str, Any]:
+        return self.bundle.report() or {}
+
+
+class BundleCache:
+    """``get(weights, options)``: the bundle for these weights and options, compiled on first use."""
+
+    def __init__(self, root: str | Path = DEFAULT_CACHE) -> None:
+        self.root = Path(root).expanduser()
+
+    def key(self, weights: Weights, options: CompileOptions) -> str:
+        record = {"sdk_version": __version__, "weights": weights.identity, "options": asdict(options)}
+        return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:KEY_CHARS]
+
+    def path(self, weights: Weights, options: CompileOptions) -> Path:
+        height, width = options.input_size
+        batch = "-dynbatch" if options.dynamic_batch else ""
+        name = f"{weights.task}-{options.target}-{options.precision}-{options.attention}-{height}x{width}{batch}"
+        return self.root / f"{name}-{self.key(weights, options)}"
+
+    def get(self, weights: Weights, options: CompileOptions, progress: Progress | None = None) -> CachedBundle:
+        path = self.path(weights, options)
+        if path.is_dir():
+            try:
+                return CachedBundle(read_bundle(path, verify=True), cached=True)
+            except UserError:
+                pass  # a damaged or half-deleted entry: compile it again below
+        result = compile_bundle(weights.loader(), options, path, progress=progress, overwrite=path.exists())
+        return CachedBundle(Bundle(result.path, result.manifest), cached=False)

@@ -1,0 +1,125 @@
+"""PNG charts of a benchmark report: latency against fidelity, and latency by target and precision.
+
+Drawn on matplotlib ``Figure`` objects (Agg canvas, no pyplot), so no display and no global
+backend switch is involved. One panel per (task, size) group; rows without a latency are left out.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from pathlib import Path
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from .matrix import REFERENCE_ATTENTION
+from .results import BenchReport, RowResult
+
+FIDELITY_NAME = "latency_vs_fidelity.png"
+TARGETS_NAME = "latency_by_target.png"
+# 1 - cos below this is drawn at it: the reference itself (exactly 0) and fp32 exports (~1e-12) sit there.
+FIDELITY_FLOOR = 1e-12
+PANEL_SIZE = (6.4, 4.6)
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+BAR_SPAN = 0.8  # share of a target's slot its bars fill
+DPI = 120
+
+
+def write_charts(report: BenchReport, out: Path) -> dict[str, Path]:
+    """Both charts in ``out``; returns their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"latency_vs_fidelity": out / FIDELITY_NAME, "latency_by_target": out / TARGETS_NAME}
+    latency_vs_fidelity(report).savefig(paths["latency_vs_fidelity"], dpi=DPI)
+    latency_by_target(report).savefig(paths["latency_by_target"], dpi=DPI)
+    return paths
+
+
+def _groups(report: BenchReport) -> list[tuple[str, list[RowResult]]]:
+    timed = [row for row in report.rows if row.latency is not None]
+    groups = itertools.groupby(timed, key=lambda row: row.spec.group)
+    return [(f"{task} {size[0]}x{size[1]}", list(rows)) for (task, size), rows in groups]
+
+
+def _figure(report: BenchReport) -> tuple[Figure, list[tuple[Axes, list[RowResult]]]]:
+    """A figure with one titled panel per group, and each panel's rows."""
+    groups = _groups(report) or [("no timed rows", [])]
+    figure = Figure(figsize=(PANEL_SIZE[0] * len(groups), PANEL_SIZE[1]), layout="constrained")
+    panels = []
+    for axes, (title, rows) in zip(figure.subplots(1, len(groups), squeeze=False)[0], groups):
+        axes.set_title(title)
+        panels.append((axes, rows))
+    return figure, panels
+
+
+def latency_vs_fidelity(report: BenchReport) -> Figure:
+    """Each row a point: median latency (x, log) against 1 - cosine vs the reference (y, log).
+
+    Colour = target, marker = precision, hollow = a non-reference attention mode; other models
+    (MediaPipe: no fidelity) are dashed vertical lines at their latency.
+    """
+    figure, panels = _figure(report)
+    colours = _colours(row.spec.target for row in report.rows)
+    markers = dict(zip(dict.fromkeys(row.spec.precision for row in report.rows), itertools.cycle(MARKERS)))
+    for axes, rows in panels:
+        worst = FIDELITY_FLOOR
+        for row in rows:
+            latency, colour = row.latency.median_ms, colours[row.spec.target]
+            if row.fidelity is None or "cosine" not in row.fidelity:
+                axes.axvline(latency, linestyle="--", color=colour, label=f"{row.spec.label} (other model)")
+                continue
+            gap = max(1.0 - row.fidelity["cosine"], FIDELITY_FLOOR)
+            worst = max(worst, gap)
+            hollow = row.spec.attention not in (None, REFERENCE_ATTENTION)
+            axes.scatter(
+                latency,
+                gap,
+                s=120 if row.spec.is_reference else 50,
+                marker="*" if row.spec.is_reference else markers[row.spec.precision],
+                facecolors="none" if hollow else colour,
+                edgecolors=colour,
+                label=row.spec.label + (" (reference)" if row.spec.is_reference else ""),
+            )
+        axes.set_xscale("log")
+        axes.set_yscale("log")
+        axes.set_ylim(FIDELITY_FLOOR / 3, max(worst * 30, 1e-9))
+        axes.set_xlabel("median latency, ms (log)")
+        axes.set_ylabel(f"1 - cosine vs reference, worst image (floor {FIDELITY_FLOOR:g})")
+        axes.grid(True, which="major", alpha=0.3)
+        axes.legend(fontsize=7, loc="upper right")
+    figure.suptitle("Latency against fidelity (lower left is better)")
+    return figure
+
+
+def latency_by_target(report: BenchReport) -> Figure:
+    """Median latency bars (min-max whiskers) per target, one bar colour per precision."""
+    colours = _colours(row.spec.precision for row in report.rows)
+    figure, panels = _figure(report)
+    for axes, rows in panels:
+        targets = list(dict.fromkeys(_target_label(row) for row in rows))
+        for position, target in enumerate(targets):
+            bars = [row for row in rows if _target_label(row) == target]
+            width = BAR_SPAN / len(bars)
+            for index, row in enumerate(bars):
+                latency = row.latency
+                whiskers = [[latency.median_ms - latency.min_ms], [latency.max_ms - latency.median_ms]]
+                offset = (index - (len(bars) - 1) / 2) * width
+                axes.bar(position + offset, latency.median_ms, width, yerr=whiskers, capsize=3, color=colours[row.spec.precision])
+        axes.set_xticks(range(len(targets)), targets, rotation=30, ha="right")
+        axes.set_ylabel("median latency, ms (whiskers: min-max)")
+        axes.grid(True, axis="y", alpha=0.3)
+    figure.legend([Patch(color=colour) for colour in colours.values()], list(colours), title="precision", loc="outside right upper")
+    figure.suptitle("Latency by target and precision (lower is better)")
+    return figure
+
+
+def _colours(names: Iterable[str]) -> dict[str, str]:
+    """A fixed matplotlib cycle colour per name, in first-seen order, so panels agree."""
+    return {name: f"C{index % 10}" for index, name in enumerate(dict.fromkeys(names))}
+
+
+def _target_label(row: RowResult) -> str:
+    attention = row.spec.attention
+    return row.spec.target if attention in (None, REFERENCE_ATTENTION) else f"{row.spec.target} ({attention})"
+

@@ -1,0 +1,28 @@
+"""How a benchmark runs: rounds, warm-up, batch for throughput, threads, and the optional MediaPipe rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sapiens2.errors import UserError
+
+DEFAULT_RUNS = 10
+DEFAULT_WARMUP = 2
+DEFAULT_THREADS = 2
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    runs: int = DEFAULT_RUNS
+    warmup: int = DEFAULT_WARMUP
+    batch: int = 1
+    threads: int = DEFAULT_THREADS
+    mediapipe_venv: Path | None = None  # MediaPipe rows are added when set
+
+    def __post_init__(self) -> None:
+        if self.runs < 1 or self.warmup < 0 or self.batch < 1 or self.threads < 1:
+            raise UserError(
+                f"--runs, --batch and --threads must be >= 1 and --warmup >= 0, got {self.runs}, {self.batch}, "
+                f"{self.threads}, {self.warmup}"
+            )
