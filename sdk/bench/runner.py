@@ -243,4 +243,4 @@ def _new_report(settings: BenchSettings, weights: Mapping[str, str]) -> BenchRep
 
 def _record_inputs(report: BenchReport, reference: Reference) -> None:
     report.settings["timed_input"] = reference.sample.name
-    report.settings["fidelity_inputs"] = [sample.name for sample in reference.samples]
+    report.settings["fidelity_inputs"] = [sample.name for sample in reference.samples(reference.layout)]
