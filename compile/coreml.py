@@ -58,16 +58,24 @@ def check_options(options: CompileOptions) -> None:
             f"Core ML computes in fp16 (the default, what the Neural Engine runs) or fp32; --precision {options.precision} is not available"
         )
     if options.in_graph_preprocess != "NHWC":
-        raise CompileError("Core ML bundles take a camera image (interleaved RGB pixels): use --in-graph-preprocess NHWC, the default")
+        raise CompileError(
+            "Core ML bundles take a camera image (interleaved RGB pixels): use --in-graph-preprocess NHWC, the default"
+        )
     if options.dynamic_batch:
-        raise CompileError("Core ML bundles predict one image per call (batch in the app with MLBatchProvider): drop --dynamic-batch")
+        raise CompileError(
+            "Core ML bundles predict one image per call (batch in the app with MLBatchProvider): drop --dynamic-batch"
+        )
     if options.allow_portable or options.also_partitioners:
         raise CompileError("--allow-portable and --also-partitioner belong to --target executorch")
 
 
 def runtime_settings(options: CompileOptions) -> dict[str, object]:
     """Settings an app loads the model with (recorded in the manifest)."""
-    return {"compute_units": "ALL", "compute_precision": compute_precision(options), "minimum_deployment_target": DEPLOYMENT_TARGET}
+    return {
+        "compute_units": "ALL",
+        "compute_precision": compute_precision(options),
+        "minimum_deployment_target": DEPLOYMENT_TARGET,
+    }
 
 
 def attention_layout(wrapper: ExportWrapper, options: CompileOptions) -> dict[str, Any]:
@@ -118,7 +126,12 @@ def compute_plan(package: Path) -> dict[str, Any]:
         device = type(usage.preferred_compute_device).__name__.removeprefix("ML").removesuffix("ComputeDevice")
         devices[device] += 1
         by_op.setdefault(operation.operator_name, Counter())[device] += 1
-    return {"available": True, "compute_units": "ALL", "preferred_device": dict(devices), "by_op": {op: dict(c) for op, c in by_op.items()}}
+    return {
+        "available": True,
+        "compute_units": "ALL",
+        "preferred_device": dict(devices),
+        "by_op": {op: dict(c) for op, c in by_op.items()},
+    }
 
 
 @contextlib.contextmanager
@@ -145,7 +158,15 @@ def _convert(wrapper: ExportWrapper, options: CompileOptions) -> Any:
     with _quiet_converter():
         return ct.convert(
             program,
-            inputs=[ct.ImageType(name=INPUT_NAME, shape=(1, 3, height, width), color_layout=ct.colorlayout.RGB, scale=1.0, bias=[0.0] * 3)],
+            inputs=[
+                ct.ImageType(
+                    name=INPUT_NAME,
+                    shape=(1, 3, height, width),
+                    color_layout=ct.colorlayout.RGB,
+                    scale=1.0,
+                    bias=[0.0] * 3,
+                )
+            ],
             outputs=[ct.TensorType(name=name) for name in wrapper.output_names],
             minimum_deployment_target=getattr(ct.target, DEPLOYMENT_TARGET),
             compute_precision=(
@@ -177,4 +198,3 @@ def export_artifact(wrapper: ExportWrapper, directory: Path, options: CompileOpt
     }
     unverified = {} if runs_here else {PACKAGE: f"not run by Core ML: {reason}"}
     return ExportedArtifact(files, report, unverified)
-

@@ -53,14 +53,29 @@ def _conv(op: Any) -> tuple[np.ndarray, ...]:
     # F.pad wants (last axis begin, end, previous axis begin, end, ...).
     x = F.pad(x, [p for axis in reversed(range(len(pad) // 2)) for p in (pad[2 * axis], pad[2 * axis + 1])])
     conv = (F.conv1d, F.conv2d, F.conv3d)[op.x.rank - 3]
-    out = conv(x, _fp32(op.weight), _optional_fp32(op.bias), tuple(op.strides.val), 0, tuple(op.dilations.val), int(op.groups.val))
+    out = conv(
+        x,
+        _fp32(op.weight),
+        _optional_fp32(op.bias),
+        tuple(op.strides.val),
+        0,
+        tuple(op.dilations.val),
+        int(op.groups.val),
+    )
     return (out.numpy(),)
 
 
 def _conv_transpose(op: Any) -> tuple[np.ndarray, ...]:
     conv = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[op.x.rank - 3]
     out = conv(
-        _fp32(op.x), _fp32(op.weight), _optional_fp32(op.bias), tuple(op.strides.val), 0, 0, int(op.groups.val), tuple(op.dilations.val)
+        _fp32(op.x),
+        _fp32(op.weight),
+        _optional_fp32(op.bias),
+        tuple(op.strides.val),
+        0,
+        0,
+        int(op.groups.val),
+        tuple(op.dilations.val),
     )
     pad = _spatial_padding(op)
     crop = tuple(slice(pad[2 * axis], out.shape[2 + axis] - pad[2 * axis + 1]) for axis in range(len(pad) // 2))
@@ -137,7 +152,9 @@ def _value_inference(op: Any) -> tuple[np.ndarray, ...]:
         # Compressed weights (constexpr_*) decompress through materialized_val_inference instead.
         values = op.materialized_val_inference() if op.op_type.startswith("constexpr_") else op.value_inference()
     except NotImplementedError:
-        raise NotImplementedError(f"mil_runner cannot evaluate MIL op {op.op_type!r} ({op.name}): add a handler") from None
+        raise NotImplementedError(
+            f"mil_runner cannot evaluate MIL op {op.op_type!r} ({op.name}): add a handler"
+        ) from None
     return tuple(values) if isinstance(values, (tuple, list)) else (values,)
 
 

@@ -119,7 +119,9 @@ def attention_as_batched_matmul(
     batch, heads, rows, dims = q.shape
     keys, value_dims = k.shape[-2], v.shape[-1]
     scale = dims**-0.5 if scale is None else scale
-    scores = torch.bmm((q * scale).reshape(batch * heads, rows, dims), k.reshape(batch * heads, keys, dims).transpose(1, 2))
+    scores = torch.bmm(
+        (q * scale).reshape(batch * heads, rows, dims), k.reshape(batch * heads, keys, dims).transpose(1, 2)
+    )
     if attn_mask is not None:
         attn_mask = attn_mask.expand(batch, heads, rows, keys).reshape(batch * heads, rows, keys)
     weights = torch.softmax(_masked(scores, attn_mask), dim=-1)
@@ -252,6 +254,8 @@ def fp32_rope_periods(model: Sapiens2TaskModel) -> Iterator[None]:
         rope.periods = periods
 
 
-def export_program(module: nn.Module, example: torch.Tensor, decompositions: Decompositions) -> torch.export.ExportedProgram:
+def export_program(
+    module: nn.Module, example: torch.Tensor, decompositions: Decompositions
+) -> torch.export.ExportedProgram:
     """``torch.export`` of ``module`` at ``example``'s shape, with ``decompositions`` applied."""
     return torch.export.export(module, (example,), strict=False).run_decompositions(decompositions)

@@ -58,12 +58,15 @@ def _sorted_counts(counter: Counter[str]) -> dict[str, int]:
 def placement_report(program: Any) -> dict[str, Any]:
     """Delegated vs portable operator counts and names of a lowered edge ``ExportedProgram``.
 
+    ``delegate_sizes`` gives the operators of each delegate, largest first (a network lowered
+    whole is one large delegate; in-graph decoding may add a one-op delegate beside it).
     ``portable_gated`` lists the portable operators of the network itself (what the gate checks),
     with the first module each one comes from in ``portable_where``.
     """
     module = program.graph_module
     delegated: Counter[str] = Counter()
     backends: Counter[str] = Counter()
+    sizes: list[int] = []
     portable: Counter[str] = Counter()
     gated: Counter[str] = Counter()
     where: dict[str, str] = {}
@@ -74,7 +77,13 @@ def placement_report(program: Any) -> dict[str, Any]:
         if op_name(node.target) == DELEGATE_CALL:
             lowered = getattr(module, node.args[0].target)
             backends[lowered.backend_id] += 1
-            delegated.update(op_name(inner.target) for inner in _calls(lowered.original_module.graph) if inner.target is not operator.getitem)
+            inner = [
+                op_name(item.target)
+                for item in _calls(lowered.original_module.graph)
+                if item.target is not operator.getitem
+            ]
+            delegated.update(inner)
+            sizes.append(len(inner))
             continue
         name = op_name(node.target)
         portable[name] += 1
@@ -83,6 +92,7 @@ def placement_report(program: Any) -> dict[str, Any]:
             where.setdefault(name, _module_path(node))
     return {
         "delegates": dict(backends),
+        "delegate_sizes": sorted(sizes, reverse=True),
         "delegated_ops": sum(delegated.values()),
         "portable_ops": sum(portable.values()),
         "delegated": _sorted_counts(delegated),
@@ -97,7 +107,10 @@ def check_placement(placement: dict[str, Any], allow_portable: bool, partitioner
     gated = placement["portable_gated"]
     if not gated or allow_portable:
         return
-    listed = ", ".join(f"{name} x{count} (e.g. in {placement['portable_where'][name] or 'the wrapper'})" for name, count in gated.items())
+    listed = ", ".join(
+        f"{name} x{count} (e.g. in {placement['portable_where'][name] or 'the wrapper'})"
+        for name, count in gated.items()
+    )
     raise CompileError(
         f"{sum(gated.values())} network operator(s) are not delegated to {partitioner} and would run on ExecuTorch's "
         f"portable CPU kernels, tens of times slower on a phone, silently: {listed}. Pass --allow-portable to accept "

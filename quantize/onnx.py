@@ -19,6 +19,7 @@ the module path the dynamo exporter records on every node (``pkg.torch.onnx.name
 from __future__ import annotations
 
 import ast
+import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -33,12 +34,16 @@ from .quiet import quiet_tools
 MODEL_FILE = "model.onnx"
 WRAPPER_PREFIX = "model."  # ExportWrapper holds the task model as ``.model``
 SCOPES_KEY = "pkg.torch.onnx.name_scopes"
-STATIC_OP_TYPES = ["Gemm", "Conv"]
+STATIC_OP_TYPES = ["Gemm", "Conv", "ConvTranspose"]
 DYNAMIC_OP_TYPES = ["MatMul", "Conv"]
 INT4_BLOCK = 32
 CALIBRATION_FLUSH = 4  # intermediate outputs kept before the calibrator folds them into histograms
-# The torch layers each scheme's op types cover (Gemm/MatMul: linears; Conv: convolutions, not transposed ones).
-LAYER_TYPES = {"int8": (nn.Linear, nn.Conv2d), "int8-weights": (nn.Linear, nn.Conv2d), "int4-weights": (nn.Linear,)}
+# The torch layers each scheme's op types cover (Gemm/MatMul: linears; Conv: convolutions; ConvTranspose: static only).
+LAYER_TYPES = {
+    "int8": (nn.Linear, nn.Conv2d, nn.ConvTranspose2d),
+    "int8-weights": (nn.Linear, nn.Conv2d),
+    "int4-weights": (nn.Linear,),
+}
 SCHEMES = {
     "int8": ("static QDQ", "int8 per output channel, symmetric", "int8 per tensor, calibrated (percentile)"),
     "int8-weights": ("dynamic", "int8 per output channel, symmetric", "int8 per tensor, computed at run time"),
@@ -115,14 +120,15 @@ def quantize_artifact(
     original = onnx.load(path)
     modules = node_modules(original)
     kept = set(kept)
-    with tempfile.TemporaryDirectory() as scratch, quiet_tools():
+    with tempfile.TemporaryDirectory(dir=directory) as scratch, quiet_tools():
+        quantized = Path(scratch) / MODEL_FILE
         if precision == "int8":
             pre = Path(scratch) / "pre.onnx"
             # Symbolic shape inference trips over the exporter's scalar Constants; ONNX's own inference suffices.
             quant_pre_process(str(path), str(pre), skip_symbolic_shape=True)
             fused = onnx.load(pre)
             quantize_static(
-                str(pre), str(path), _Reader(input_name, calibration.inputs),
+                str(pre), str(quantized), _Reader(input_name, calibration.inputs),
                 quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
                 op_types_to_quantize=STATIC_OP_TYPES, nodes_to_exclude=_excluded(fused, modules, kept),
                 calibrate_method=CalibrationMethod.Percentile,
@@ -130,7 +136,7 @@ def quantize_artifact(
             )  # fmt: skip
         elif precision == "int8-weights":
             quantize_dynamic(
-                str(path), str(path), per_channel=True, weight_type=QuantType.QInt8, op_types_to_quantize=DYNAMIC_OP_TYPES,
+                str(path), str(quantized), per_channel=True, weight_type=QuantType.QInt8, op_types_to_quantize=DYNAMIC_OP_TYPES,
                 nodes_to_exclude=_excluded(original, modules, kept) + _activation_matmuls(original),
             )  # fmt: skip
         else:
@@ -138,7 +144,8 @@ def quantize_artifact(
                 original, block_size=INT4_BLOCK, is_symmetric=True, nodes_to_exclude=_excluded(original, modules, kept)
             )
             quantizer.process()
-            quantizer.model.save_model_to_file(str(path), use_external_data_format=False)
+            quantizer.model.save_model_to_file(str(quantized), use_external_data_format=False)
+        os.replace(quantized, path)
     return sorted(item.name for item in directory.iterdir())
 
 

@@ -15,7 +15,9 @@ Kept layers become an NNCF ``ignored_scope``: OpenVINO names each op after the m
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -80,7 +82,11 @@ def quantize_artifact(
     scope = ignored_scope(kept)
     with quiet_tools():
         quantized = _quantize(model, precision, calibration, scope)
-    ov.save_model(quantized, path, compress_to_fp16=False)
+    # The read model maps model.bin: write beside it, then swap the files in (the mapping keeps the old inode).
+    with tempfile.TemporaryDirectory(dir=directory) as scratch:
+        ov.save_model(quantized, Path(scratch) / MODEL_FILE, compress_to_fp16=False)
+        for item in Path(scratch).iterdir():
+            os.replace(item, directory / item.name)
     return sorted(item.name for item in directory.iterdir())
 
 

@@ -113,7 +113,9 @@ class CoreMLRuntime(Runtime):
         name = self.input_names[0]
 
         def run_one(pixels: np.ndarray) -> list[np.ndarray]:
-            return _as_manifest_dtypes(self.manifest, self.model.predict({name: Image.fromarray(np.ascontiguousarray(pixels), "RGB")}))
+            return _as_manifest_dtypes(
+                self.manifest, self.model.predict({name: Image.fromarray(np.ascontiguousarray(pixels), "RGB")})
+            )
 
         return _per_image(batch[name], run_one)
 

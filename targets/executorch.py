@@ -57,7 +57,9 @@ class ExecuTorchRuntime(Runtime):
         return __version__
 
     @classmethod
-    def load(cls, directory: Path, manifest: Manifest, threads: int = DEFAULT_THREADS, **options: Any) -> ExecuTorchRuntime:
+    def load(
+        cls, directory: Path, manifest: Manifest, threads: int = DEFAULT_THREADS, **options: Any
+    ) -> ExecuTorchRuntime:
         if options:
             raise TypeError(f"unknown executorch options {sorted(options)}; it takes threads")
         return cls(directory / runnable_program(manifest), manifest, threads)
@@ -67,7 +69,10 @@ class ExecuTorchRuntime(Runtime):
 
     def _run(self, batch: Mapping[str, np.ndarray]) -> list[np.ndarray]:
         # The program has a batch of 1: run the items one by one.
-        runs = [self._run_one({name: batch[name][index : index + 1] for name in self.input_names}) for index in range(len(batch[self.input_names[0]]))]
+        runs = [
+            self._run_one({name: batch[name][index : index + 1] for name in self.input_names})
+            for index in range(len(batch[self.input_names[0]]))
+        ]
         return [np.concatenate(outputs) for outputs in zip(*runs)]
 
     def _run_one(self, item: Mapping[str, np.ndarray]) -> list[np.ndarray]:

@@ -79,12 +79,12 @@ def test_matrix_expands_every_combination_with_the_reference_first() -> None:
 
 
 def test_matrix_reads_targets_and_precisions_when_called(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(compile_options, "TARGETS", (*compile_options.TARGETS, "executorch"))
-    monkeypatch.setattr(compile_options, "PRECISIONS", (*compile_options.PRECISIONS, "int8"))
-    assert "executorch" in bench_targets()
-    rows = expand_matrix(["seg"], [SIZE], ["executorch"], ["int8"])
-    assert [row.label for row in rows] == ["torch fp32", "executorch int8"]
-    with pytest.raises(UserError, match="unknown target 'tflite'; choose from torch, torch-compile, onnx, openvino, executorch"):
+    monkeypatch.setattr(compile_options, "TARGETS", (*compile_options.TARGETS, "npu"))
+    monkeypatch.setattr(compile_options, "PRECISIONS", (*compile_options.PRECISIONS, "int2"))
+    assert bench_targets()[:2] == ("torch", "torch-compile") and bench_targets()[-1] == "npu"
+    rows = expand_matrix(["seg"], [SIZE], ["npu"], ["int2"])
+    assert [row.label for row in rows] == ["torch fp32", "npu int2"]
+    with pytest.raises(UserError, match=r"unknown target 'tflite'; choose from torch, torch-compile, onnx, .*, npu$"):
         expand_matrix(["seg"], [SIZE], ["tflite"], ["fp32"])
     with pytest.raises(UserError, match="unknown task 'depth'"):
         expand_matrix(["depth"], [SIZE], ["onnx"], ["fp32"])

@@ -59,6 +59,7 @@ def test_matrix_rows_hold_paired_timings_size_and_fidelity(matrix_run: dict[str,
     reference, onnx = rows["torch fp32"], rows["onnx fp32"]
     assert reference["reference"] and reference["speedup"] == 1.0 and reference["fidelity"]["cosine"] == 1.0
     assert onnx["status"] == "ok" and onnx["runtime"] == "onnxruntime" and onnx["cached"] is False
+    assert onnx["fidelity_source"] == "recomputed"
     runs, reference_runs = onnx["latency_ms"]["runs"], onnx["reference_latency_ms"]["runs"]
     assert len(runs) == len(reference_runs) == 2
     assert onnx["latency_ms"]["median"] == pytest.approx(statistics.median(runs))
@@ -112,8 +113,11 @@ def test_runtime_missing_here_keeps_what_the_bundle_tells(matrix_run: dict[str, 
     weights = {"seg": Weights("seg", arch=TINY_ARCH, seed=0)}
     report = run_matrix(specs, weights, BenchSettings(runs=1, warmup=0, threads=1), BundleCache(matrix_run["root"] / "cache"))
     row = report.rows[1]
-    assert row.status == "unavailable" and "onnxruntime is not installed" in row.reason
+    assert row.status == "unavailable" and row.reason == "onnxruntime does not run here: onnxruntime is not installed"
     assert row.cached and row.artifact_bytes > 0 and row.compile_s > 0 and row.latency is None
+    # What the bundle's compile report measured stands in for the fidelity this run could not measure.
+    report = json.loads((Path(row.bundle) / "report.json").read_text())
+    assert row.fidelity == report["summary"]["vs_official"] and row.fidelity_source == "report.json"
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,9 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
 def pose_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The official pose fixture (18 layers, GQA in layers 8-9) with in-graph peak decoding beside the heatmaps."""
     options = CompileOptions(target="executorch", input_size=tuple(POSE["img_size"]), decode="beside", threads=1)
-    return compile_bundle(from_checkpoint(case_checkpoint("task_pose")), options, tmp_path_factory.mktemp("et") / "pose").path
+    return compile_bundle(
+        from_checkpoint(case_checkpoint("task_pose")), options, tmp_path_factory.mktemp("et") / "pose"
+    ).path
 
 
 @pytest.fixture(scope="module")
@@ -55,15 +57,21 @@ def seg_fp16_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     model = build_task_model("seg", TWO_LAYERS, head=SEG["head_config"], img_size=tuple(SEG["img_size"]))
     save_file(model.state_dict(), root / "seg.safetensors")
     options = CompileOptions(
-        target="executorch", input_size=tuple(SEG["img_size"]), precision="fp16", decode="only", also_partitioners=("coreml",), threads=1
+        target="executorch",
+        input_size=tuple(SEG["img_size"]),
+        precision="fp16",
+        decode="only",
+        also_partitioners=("coreml",),
+        threads=1,
     )
     return compile_bundle(from_checkpoint(root / "seg.safetensors"), options, root / "bundle").path
 
 
 def test_fixture_lowers_to_one_xnnpack_delegate(pose_bundle: Path) -> None:
     placement = read_bundle(pose_bundle).report()["placement"]
-    assert placement["partitioner"] == "xnnpack" and placement["delegates"] == {"XnnpackBackend": 1}
-    assert placement["portable_gated"] == {}
+    # The whole network is one delegate; the peak decoding adds a one-op one (an unsqueeze) beside it.
+    assert placement["partitioner"] == "xnnpack" and placement["delegates"] == {"XnnpackBackend": 2}
+    assert placement["delegate_sizes"][1:] == [1] and placement["portable_gated"] == {}
     layers = POSE["arch"]["num_layers"]
     # 4 RMSNorms per block + the final one, 2 means per InstanceNorm of the head (2 deconv + 3 conv stages).
     assert placement["delegated"]["aten.mean.dim"] == 4 * layers + 1 + 2 * 5
@@ -78,7 +86,11 @@ def test_fixture_pte_reproduces_the_official_outputs(pose_bundle: Path) -> None:
     bundle = read_bundle(pose_bundle)
     report = bundle.report()
     assert report["gate"]["passed"] and report["summary"]["vs_reference"]["cosine"] > 0.9999999
-    assert report["runtime"]["name"] == "executorch" and report["real_images"] == ["astronaut.png", "messi5.jpg", "basketball1.png"]
+    assert report["runtime"]["name"] == "executorch" and report["real_images"] == [
+        "astronaut.png",
+        "messi5.jpg",
+        "basketball1.png",
+    ]
     image = load_file(OFFICIAL / "task_pose" / "input.safetensors")["image"].numpy()
     outputs = open_bundle(pose_bundle, threads=1).run({"image": image})
     official = load_file(OFFICIAL / "task_pose" / "expected.safetensors")["out0"].numpy()
@@ -104,34 +116,51 @@ def test_fixture_manifest_and_planned_memory(pose_bundle: Path) -> None:
 def test_fp16_program_keeps_the_io_contract(seg_fp16_bundle: Path) -> None:
     bundle = read_bundle(seg_fp16_bundle)
     manifest, report = bundle.manifest, bundle.report()
-    assert manifest.precision == "fp16" and manifest.inputs[0].dtype == "float32" and manifest.output_names == ("labels",)
+    assert (
+        manifest.precision == "fp16" and manifest.inputs[0].dtype == "float32" and manifest.output_names == ("labels",)
+    )
     assert report["placement"]["delegates"] == {"XnnpackBackend": 1} and report["placement"]["portable_gated"] == {}
     assert report["gate"]["passed"] and report["summary"]["vs_reference"]["label_agreement"] >= 0.99
-    labels = open_bundle(seg_fp16_bundle, threads=1).run({"image": np.zeros((1, 3, *SEG["img_size"]), np.float32)})["labels"]
+    labels = open_bundle(seg_fp16_bundle, threads=1).run({"image": np.zeros((1, 3, *SEG["img_size"]), np.float32)})[
+        "labels"
+    ]
     assert labels.dtype == np.uint8 and labels.shape == (1, *SEG["img_size"])
 
 
 def test_extra_delegate_is_written_and_marked_unverified(seg_fp16_bundle: Path) -> None:
     bundle = read_bundle(seg_fp16_bundle)
     assert [a.file for a in bundle.manifest.artifacts] == ["model.coreml.pte", "model.pte"]
-    assert "Apple devices" in bundle.manifest.unverified["model.coreml.pte"] and "model.pte" not in bundle.manifest.unverified
+    assert (
+        "Apple devices" in bundle.manifest.unverified["model.coreml.pte"]
+        and "model.pte" not in bundle.manifest.unverified
+    )
     extra = bundle.report()["also_lowered"]["coreml"]
     assert extra["file"] == "model.coreml.pte" and extra["placement"]["delegates"] == {"CoreMLBackend": 1}
     assert extra["placement"]["portable_gated"] == {}
     assert open_bundle(seg_fp16_bundle, threads=1).settings()["program"] == "model.pte"  # the one that runs here
 
 
-class WithCumsum(torch.nn.Module):
-    """A stand-in wrapper: ``model`` holds the network (an op XNNPACK lacks), argmax is a wrapper step."""
+class CumsumNetwork(torch.nn.Module):
+    """A linear (XNNPACK takes it) and a cumsum (XNNPACK has none), after a parameter token expanded to the batch."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.model = torch.nn.Sequential(torch.nn.Linear(8, 8))
+        self.linear = torch.nn.Linear(8, 8)
         self.token = torch.nn.Parameter(torch.zeros(1, 1, 8))
 
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cumsum(self.linear(torch.cat((self.token.expand(x.shape[0], -1, -1), x), dim=1)), dim=1)
+
+
+class StandInWrapper(torch.nn.Module):
+    """Like ``ExportWrapper``: the network under ``model``, decoding (argmax) at the wrapper level."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model = CumsumNetwork()
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        hidden = torch.cat((self.token.expand(x.shape[0], -1, -1), x), dim=1)
-        hidden = torch.cumsum(self.model(hidden), dim=1)
+        hidden = self.model(x)
         return hidden, hidden.argmax(-1)
 
 
@@ -139,13 +168,18 @@ def test_placement_gate_names_the_portable_network_ops() -> None:
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
     from executorch.exir import to_edge_transform_and_lower
 
-    program = torch.export.export(WithCumsum().eval(), (torch.zeros(1, 4, 8),))
-    placement = placement_report(to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()]).exported_program())
+    program = torch.export.export(StandInWrapper().eval(), (torch.zeros(1, 4, 8),))
+    placement = placement_report(
+        to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()]).exported_program()
+    )
     assert placement["portable_gated"] == {"aten.cumsum.default": 1}
     assert placement["portable_where"] == {"aten.cumsum.default": "model"}
     assert {"aten.argmax.default", "aten.expand_copy.default"} <= set(placement["portable"])  # reported, not gated
-    assert placement["delegated"]["aten.addmm.default"] == 1
-    with pytest.raises(CompileError, match=r"1 network operator\(s\) are not delegated to xnnpack .* aten.cumsum.default x1 \(e.g. in model\).*--allow-portable"):
+    assert placement["delegated"] == {"aten.cat.default": 1, "aten.linear.default": 1}
+    with pytest.raises(
+        CompileError,
+        match=r"1 network operator\(s\) are not delegated to xnnpack .* aten.cumsum.default x1 \(e.g. in model\).*--allow-portable",
+    ):
         check_placement(placement, allow_portable=False, partitioner="xnnpack")
     check_placement(placement, allow_portable=True, partitioner="xnnpack")
 
@@ -154,15 +188,25 @@ def test_xnnpack_decompositions_are_exact() -> None:
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(2, 5, 16, generator=generator)
     weight = torch.rand(16, generator=generator) + 0.5
-    torch.testing.assert_close(rms_norm_as_pooling(x, [16], weight, 1e-6), F.rms_norm(x, [16], weight, 1e-6), rtol=1e-5, atol=2e-6)
+    torch.testing.assert_close(
+        rms_norm_as_pooling(x, [16], weight, 1e-6), F.rms_norm(x, [16], weight, 1e-6), rtol=1e-5, atol=2e-6
+    )
     maps = torch.randn(1, 6, 4, 3, generator=generator)
-    torch.testing.assert_close(instance_norm_as_pooling(maps, None, None, None, None, True, 0.1, 1e-5, False), F.instance_norm(maps), atol=2e-6, rtol=1e-5)
+    torch.testing.assert_close(
+        instance_norm_as_pooling(maps, None, None, None, None, True, 0.1, 1e-5, False),
+        F.instance_norm(maps),
+        atol=2e-6,
+        rtol=1e-5,
+    )
     q, k, v = (torch.randn(2, 4, n, 8, generator=generator) for n in (7, 11, 11))
     mask = torch.rand(2, 1, 1, 11, generator=generator) > 0.3
     mask[..., 0] = True
     for attn_mask in (None, mask):
         torch.testing.assert_close(
-            attention_as_batched_matmul(q, k, v, attn_mask), F.scaled_dot_product_attention(q, k, v, attn_mask), atol=2e-6, rtol=1e-5
+            attention_as_batched_matmul(q, k, v, attn_mask),
+            F.scaled_dot_product_attention(q, k, v, attn_mask),
+            atol=2e-6,
+            rtol=1e-5,
         )
     sequence = torch.arange(8)
     for size in (3, 8, 10):
@@ -172,7 +216,9 @@ def test_xnnpack_decompositions_are_exact() -> None:
 def test_single_tile_attention_is_the_same_function_and_is_undone() -> None:
     torch.manual_seed(0)
     # 18 layers: the official rule gives layers 8 and 9 two key/value heads (grouped-query attention).
-    model = build_task_model("seg", {**TWO_LAYERS, "num_layers": 18}, head=SEG["head_config"], img_size=tuple(SEG["img_size"])).eval()
+    model = build_task_model(
+        "seg", {**TWO_LAYERS, "num_layers": 18}, head=SEG["head_config"], img_size=tuple(SEG["img_size"])
+    ).eval()
     wrapper = ExportWrapper(model, tuple(SEG["img_size"]))
     image = torch.randn(1, 3, *SEG["img_size"])
     with torch.no_grad():
@@ -194,7 +240,18 @@ def test_single_tile_attention_is_the_same_function_and_is_undone() -> None:
 )
 def test_user_mistakes_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: list[str], message: str) -> None:
     monkeypatch.delenv("QNN_SDK_ROOT", raising=False)
-    argv = ["compile", "--target", "executorch", "--arch", "64,2,4,256,2", "--task", "seg", "--random-weights", "--input-size", "64x48"]
+    argv = [
+        "compile",
+        "--target",
+        "executorch",
+        "--arch",
+        "64,2,4,256,2",
+        "--task",
+        "seg",
+        "--random-weights",
+        "--input-size",
+        "64x48",
+    ]
     code, _, stderr = run_cli([*argv, *extra, "--out", str(tmp_path / "bundle")])
     assert code == 2 and message in stderr and "Traceback" not in stderr
     assert not (tmp_path / "bundle").exists()

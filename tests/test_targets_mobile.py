@@ -14,7 +14,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from sapiens2.bundle import BundleError, BundleStage, Manifest, Normalization, OutputSpec, RuntimeInfo, read_bundle, validate_manifest
+from sapiens2.bundle import (
+    BundleError,
+    BundleStage,
+    Manifest,
+    Normalization,
+    OutputSpec,
+    RuntimeInfo,
+    read_bundle,
+    validate_manifest,
+)
 from sapiens2.processing import MEAN_RGB, STD_RGB
 from sapiens2.targets import RuntimeUnavailableError, open_bundle
 from sapiens2.targets.coreml import CoreMLRuntime, MilRunnerRuntime
@@ -50,7 +59,13 @@ def mobile_manifest(target: str, pixels: bool) -> Manifest:
     base = seg_manifest()
     spec = base.inputs[0]
     if pixels:
-        spec = dataclasses.replace(spec, shape=(1, HEIGHT, WIDTH, 3), dtype="uint8", layout="NHWC", normalization=Normalization(MEAN_RGB, STD_RGB, True))
+        spec = dataclasses.replace(
+            spec,
+            shape=(1, HEIGHT, WIDTH, 3),
+            dtype="uint8",
+            layout="NHWC",
+            normalization=Normalization(MEAN_RGB, STD_RGB, True),
+        )
     else:
         spec = dataclasses.replace(spec, shape=(1, 3, HEIGHT, WIDTH))
     outputs = (
@@ -85,7 +100,9 @@ def coreml_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A Core ML package with an RGB image input, listed file by file, unverified off macOS."""
     import coremltools as ct
 
-    program = torch.export.export(ConvSeg(pixels=True).eval(), (torch.zeros(1, 3, HEIGHT, WIDTH),)).run_decompositions({})
+    program = torch.export.export(ConvSeg(pixels=True).eval(), (torch.zeros(1, 3, HEIGHT, WIDTH),)).run_decompositions(
+        {}
+    )
     model = ct.convert(
         program,
         inputs=[ct.ImageType(name="image", shape=(1, 3, HEIGHT, WIDTH), color_layout=ct.colorlayout.RGB)],
@@ -96,7 +113,9 @@ def coreml_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     with BundleStage(tmp_path_factory.mktemp("coreml") / "bundle") as stage:
         model.save(str(stage.path / "model.mlpackage"))
-        files = sorted(str(p.relative_to(stage.path)) for p in (stage.path / "model.mlpackage").rglob("*") if p.is_file())
+        files = sorted(
+            str(p.relative_to(stage.path)) for p in (stage.path / "model.mlpackage").rglob("*") if p.is_file()
+        )
         manifest = dataclasses.replace(
             mobile_manifest("coreml", pixels=True),
             runtime=RuntimeInfo("coreml", ct.__version__, {}),
@@ -117,7 +136,11 @@ def normalised(images: np.ndarray) -> np.ndarray:
 
 def test_executorch_runs_the_verified_program(executorch_bundle: Path) -> None:
     runtime = open_bundle(executorch_bundle, threads=1)
-    assert runtime.name == "executorch" and runtime.settings() == {"threads": 1, "program": "model.pte", "delegate": "XnnpackBackend"}
+    assert runtime.name == "executorch" and runtime.settings() == {
+        "threads": 1,
+        "program": "model.pte",
+        "delegate": "XnnpackBackend",
+    }
     images = np.random.default_rng(2).normal(size=(2, 3, HEIGHT, WIDTH)).astype(np.float32)
     first = runtime.run({"image": images[:1]})
     np.testing.assert_allclose(first["logits"], expected(images[:1]), rtol=1e-4, atol=1e-4)
@@ -138,7 +161,9 @@ def test_executorch_rejects_unknown_options(executorch_bundle: Path) -> None:
 def test_coreml_says_why_it_cannot_predict_here(coreml_bundle: Path) -> None:
     ok, reason = CoreMLRuntime.available()
     assert not ok and "Core ML prediction needs macOS" in reason
-    with pytest.raises(RuntimeUnavailableError, match=f"cannot open {coreml_bundle} with coreml: Core ML prediction needs macOS"):
+    with pytest.raises(
+        RuntimeUnavailableError, match=f"cannot open {coreml_bundle} with coreml: Core ML prediction needs macOS"
+    ):
         open_bundle(coreml_bundle)
     with pytest.raises(RuntimeUnavailableError, match="needs macOS"):
         CoreMLRuntime.load(coreml_bundle, read_bundle(coreml_bundle).manifest, runner="coreml")
@@ -191,4 +216,3 @@ def test_a_modified_package_file_is_caught(coreml_bundle: Path, tmp_path: Path) 
     weights.write_bytes(weights.read_bytes()[:-1] + b"!")
     with pytest.raises(BundleError, match="checksum mismatch for .*weight.bin"):
         read_bundle(copy)
-

@@ -2,7 +2,8 @@
 
 A bundle is reused only when the weights (checkpoint SHA-256, or random-weights arch + seed), the
 ``CompileOptions`` and the SDK version are the same and its artifacts still pass their checksums;
-anything else compiles afresh. The default place is ``~/.cache/sapiens2/bundles``.
+anything else compiles afresh, in a child process (``compile_process``). The default place is
+``~/.cache/sapiens2/bundles``.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from typing import Any
 
 from sapiens2 import __version__
 from sapiens2.bundle import Bundle, read_bundle
-from sapiens2.compile import CompileOptions, compile_bundle
+from sapiens2.compile import CompileOptions
 from sapiens2.compile.pipeline import Progress
 from sapiens2.errors import UserError
 
+from .compile_process import compile_in_child
 from .weights import Weights
 
 DEFAULT_CACHE = Path("~/.cache/sapiens2/bundles")
@@ -60,5 +62,5 @@ class BundleCache:
                 return CachedBundle(read_bundle(path, verify=True), cached=True)
             except UserError:
                 pass  # a damaged or half-deleted entry: compile it again below
-        result = compile_bundle(weights.loader(), options, path, progress=progress, overwrite=path.exists())
-        return CachedBundle(Bundle(result.path, result.manifest), cached=False)
+        compile_in_child(weights, options, path, progress)
+        return CachedBundle(read_bundle(path, verify=True), cached=False)

@@ -13,6 +13,7 @@ from pathlib import Path
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from .matrix import REFERENCE_ATTENTION
 from .results import BenchReport, RowResult
@@ -22,6 +23,7 @@ TARGETS_NAME = "latency_by_target.png"
 # 1 - cos below this is drawn at it: the reference itself (exactly 0) and fp32 exports (~1e-12) sit there.
 FIDELITY_FLOOR = 1e-12
 PANEL_SIZE = (6.4, 4.6)
+MAX_COLUMNS = 2
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 BAR_SPAN = 0.8  # share of a target's slot its bars fill
 DPI = 120
@@ -45,9 +47,14 @@ def _groups(report: BenchReport) -> list[tuple[str, list[RowResult]]]:
 def _figure(report: BenchReport) -> tuple[Figure, list[tuple[Axes, list[RowResult]]]]:
     """A figure with one titled panel per group, and each panel's rows."""
     groups = _groups(report) or [("no timed rows", [])]
-    figure = Figure(figsize=(PANEL_SIZE[0] * len(groups), PANEL_SIZE[1]), layout="constrained")
+    columns = min(len(groups), MAX_COLUMNS)
+    rows_of_panels = -(-len(groups) // columns)
+    figure = Figure(figsize=(PANEL_SIZE[0] * columns, PANEL_SIZE[1] * rows_of_panels), layout="constrained")
+    grid = figure.subplots(rows_of_panels, columns, squeeze=False).ravel()
+    for spare in grid[len(groups) :]:
+        spare.set_visible(False)
     panels = []
-    for axes, (title, rows) in zip(figure.subplots(1, len(groups), squeeze=False)[0], groups):
+    for axes, (title, rows) in zip(grid, groups):
         axes.set_title(title)
         panels.append((axes, rows))
     return figure, panels
@@ -82,6 +89,8 @@ def latency_vs_fidelity(report: BenchReport) -> Figure:
                 label=row.spec.label + (" (reference)" if row.spec.is_reference else ""),
             )
         axes.set_xscale("log")
+        axes.xaxis.set_major_formatter(ScalarFormatter())
+        axes.xaxis.set_minor_formatter(NullFormatter())
         axes.set_yscale("log")
         axes.set_ylim(FIDELITY_FLOOR / 3, max(worst * 30, 1e-9))
         axes.set_xlabel("median latency, ms (log)")
@@ -106,11 +115,13 @@ def latency_by_target(report: BenchReport) -> Figure:
                 whiskers = [[latency.median_ms - latency.min_ms], [latency.max_ms - latency.median_ms]]
                 offset = (index - (len(bars) - 1) / 2) * width
                 axes.bar(position + offset, latency.median_ms, width, yerr=whiskers, capsize=3, color=colours[row.spec.precision])
+                # The paired ratio, steadier than the bars on a busy machine.
+                axes.annotate(f"{row.speedup:.2f}x", (position + offset, latency.max_ms), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=7)
         axes.set_xticks(range(len(targets)), targets, rotation=30, ha="right")
         axes.set_ylabel("median latency, ms (whiskers: min-max)")
         axes.grid(True, axis="y", alpha=0.3)
     figure.legend([Patch(color=colour) for colour in colours.values()], list(colours), title="precision", loc="outside right upper")
-    figure.suptitle("Latency by target and precision (lower is better)")
+    figure.suptitle("Latency by target and precision (lower is better; labels: speed-up vs eager, paired rounds)")
     return figure
 
 

@@ -20,14 +20,14 @@ from sapiens2.compile.onnx import parameter_bytes
 from sapiens2.compile.pipeline import Progress
 from sapiens2.compile.samples import data_dir
 from sapiens2.errors import UserError
-from sapiens2.targets import Runtime, open_verified
+from sapiens2.targets import Runtime, open_verified, runtime_class
 
 from . import mediapipe_baseline as mediapipe
 from .cache import BundleCache
 from .matrix import REFERENCE_PRECISION, TORCH_COMPILE, RowSpec
 from .memory import rss_bytes
 from .reference import Reference, input_layout
-from .results import RowResult
+from .results import REPORT_FIDELITY, RowResult
 from .settings import BenchSettings
 from .timing import Runner
 from .torch_runner import ModuleRunner
@@ -125,6 +125,10 @@ def mediapipe_opener(reference: Reference, settings: BenchSettings) -> RowOpener
 def open_runtime(row: RowResult, bundle: Bundle, settings: BenchSettings) -> Runtime:
     """The bundle's runtime; what it warns about while opening (e.g. OpenVINO running a bf16 bundle
     in f32 on a CPU without bf16) goes into the row's warnings."""
+    cls = runtime_class(bundle.manifest.target)
+    ok, why = cls.available()
+    if not ok:
+        raise UserError(f"{cls.name} does not run here: {why}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         runtime = open_verified(bundle, threads=settings.threads)
@@ -133,12 +137,17 @@ def open_runtime(row: RowResult, bundle: Bundle, settings: BenchSettings) -> Run
 
 
 def describe_bundle(row: RowResult, bundle: Bundle, cached: bool | None) -> None:
-    """What a bundle tells without running it: runtime, size, compile time, report fidelity, placement."""
+    """What a bundle tells without running it: runtime, size, compile time, placement, and the compile
+    report's fidelity against the official numerics (in the bundle's own attention mode)."""
     report = bundle.report() or {}
     row.bundle, row.cached, row.runtime = str(bundle.path), cached, bundle.manifest.runtime.name
     row.artifact_bytes = bundle.manifest.artifact_bytes
     row.compile_s = report.get("compile_s")
     row.report_fidelity = report.get("summary")
+    # Shown until (unless) the row runs here and its fidelity is recomputed against the group's reference.
+    official = (row.report_fidelity or {}).get("vs_official") or {}
+    row.fidelity = {key: value for key, value in official.items() if isinstance(value, int | float)} or None
+    row.fidelity_source = REPORT_FIDELITY if row.fidelity else None
     row.placement = report.get("placement")
     row.delegated_share = delegated_share(row.placement)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from .results import BenchReport, RowResult
+from .results import REPORT_FIDELITY, BenchReport, RowResult
 
 JSON_NAME = "bench.json"
 MARKDOWN_NAME = "bench.md"
@@ -86,15 +86,18 @@ def _agreement(fidelity: dict[str, float] | None) -> str:
 
 
 def _note(row: RowResult) -> str:
-    if row.reason:
-        text = f"{row.status}: {row.reason}"
-        return text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 3] + "..."
-    notes = ["reference"] if row.spec.is_reference else []
+    notes = [_shorten(f"{row.status}: {row.reason}")] if row.reason else []
+    notes += ["reference"] if row.spec.is_reference else []
     notes += [row.model] if row.model else []
     notes += ["cached bundle"] if row.cached else []
+    notes += ["fidelity from report.json"] if row.fidelity_source == REPORT_FIDELITY else []
     notes += [row.throughput_note] if row.throughput_note else []
     notes += row.warnings
     return "; ".join(notes)
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 3] + "..."
 
 
 def rich_table(report: BenchReport) -> Table:

@@ -19,6 +19,8 @@ from .timing import Timing
 
 SCHEMA_VERSION = 1
 STATUSES = ("ok", "unavailable", "failed")
+# Where a row's fidelity comes from: measured in this run, or the bundle's compile report when the row cannot run here.
+RECOMPUTED, REPORT_FIDELITY = "recomputed", "report.json"
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class RowResult:
     artifact_bytes: int | None = None
     compile_s: float | None = None
     fidelity: dict[str, float] | None = None
+    fidelity_source: str | None = None
     report_fidelity: dict[str, Any] | None = None
     delegated_share: float | None = None
     placement: dict[str, Any] | None = None
@@ -95,6 +98,7 @@ class RowResult:
             "artifact_bytes": self.artifact_bytes,
             "compile_s": self.compile_s,
             "fidelity": self.fidelity,
+            "fidelity_source": self.fidelity_source,
             "report_fidelity": self.report_fidelity,
             "delegated_share": self.delegated_share,
             "placement": self.placement,
@@ -178,6 +182,7 @@ _ROW_PROPERTIES: dict[str, Any] = {
     "artifact_bytes": _OPTIONAL_INT,
     "compile_s": _OPTIONAL_NUMBER,
     "fidelity": _METRICS,
+    "fidelity_source": {"enum": [RECOMPUTED, REPORT_FIDELITY, None]},
     "report_fidelity": {"type": ["object", "null"]},
     "delegated_share": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
     "placement": {"type": ["object", "null"]},

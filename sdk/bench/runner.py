@@ -18,13 +18,13 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from sapiens2.bundle import Bundle
-from sapiens2.compile import FidelityGateError
 from sapiens2.compile.onnx import parameter_bytes
 from sapiens2.compile.verify import torch_threads
 from sapiens2.errors import UserError
 
 from . import mediapipe_baseline as mediapipe
 from .cache import BundleCache
+from .compile_process import CompileFailed
 from .machine import machine_facts
 from .matrix import (
     TORCH_TARGETS,
@@ -33,7 +33,7 @@ from .matrix import (
 )
 from .openers import Opened, RowOpener, bundle_opener, bundle_spec, given_bundle_opener, mediapipe_opener, settled_rss, torch_opener
 from .reference import Reference, bundle_reference, reference_key
-from .results import BenchReport, RowResult, Throughput
+from .results import RECOMPUTED, BenchReport, RowResult, Throughput
 from .settings import BenchSettings
 from .timing import Runner, Timing, paired_speedup, time_alternately
 from .torch_runner import official_wrapper
@@ -135,7 +135,7 @@ def bench_row(reference: Reference, row: RowResult, opener: RowOpener, settings:
     try:
         opened = opener(row)
         _measure(reference, row, opened, settings)
-    except FidelityGateError as error:
+    except CompileFailed as error:
         row.status, row.reason = "failed", str(error)
     except UserError as error:
         row.status, row.reason = "unavailable", str(error)
@@ -163,7 +163,7 @@ def _measure(reference: Reference, row: RowResult, opened: Opened, settings: Ben
         if opened.rss_before is not None:
             row.added_rss_bytes = row.peak_rss_bytes - opened.rss_before
     if opened.comparable:
-        row.fidelity = reference.fidelity(opened.runner, opened.input_layout)
+        row.fidelity, row.fidelity_source = reference.fidelity(opened.runner, opened.input_layout), RECOMPUTED
     if settings.batch > 1:
         row.throughput = _throughput(reference, row, opened, settings)
 
@@ -197,7 +197,7 @@ def _measure_reference(reference: Reference, row: RowResult, settings: BenchSett
     row.peak_rss_bytes = timing.peak_rss_bytes
     if reference.rss_before is not None:
         row.added_rss_bytes = timing.peak_rss_bytes - reference.rss_before
-    row.fidelity = reference.self_fidelity()
+    row.fidelity, row.fidelity_source = reference.self_fidelity(), RECOMPUTED
     row.artifact_bytes = parameter_bytes(reference.wrapper)  # what a checkpoint of these weights holds
     if settings.batch > 1:
         row.throughput = Throughput(settings.batch, _alone(reference, settings.batch, settings), 1.0)
