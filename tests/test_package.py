@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import subprocess
+import sys
 from pathlib import Path
 
 import sapiens2
@@ -32,3 +34,11 @@ def test_every_subpackage_imports() -> None:
 def test_label_metadata_ships_with_the_package() -> None:
     data = Path(sapiens2.__file__).parent / "data"
     assert (data / "keypoints308.json").is_file() and (data / "seg29.json").is_file()
+
+
+def test_cli_silences_torchao_import_warnings() -> None:
+    """Without silencing, importing torchao on the CPU wheel prints 'Failed to load ... _C_mxfp8' to stderr."""
+    code = "from sapiens2.noise import silence_import_noise; silence_import_noise(); import torchao.quantization"
+    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loud = subprocess.run([sys.executable, "-c", "import torchao.quantization"], capture_output=True, text=True, check=True)
+    assert "Failed to load" in loud.stderr and "Failed to load" not in quiet.stderr

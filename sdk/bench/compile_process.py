@@ -18,6 +18,7 @@ from pathlib import Path
 from sapiens2.compile import CompileOptions, FidelityGateError, compile_bundle
 from sapiens2.compile.pipeline import Progress
 from sapiens2.errors import UserError
+from sapiens2.noise import silence_import_noise
 
 from .weights import Weights
 
@@ -63,8 +64,15 @@ def _death(exitcode: int | None) -> str:
 
 def _compile(weights: Weights, options: CompileOptions, out: str, messages: multiprocessing.Queue) -> None:
     """The child: compile, then report ``done`` or the error's kind and message."""
+    silence_import_noise()
     try:
-        compile_bundle(weights.loader(), options, out, progress=lambda stage: messages.put(("stage", stage)), overwrite=Path(out).exists())
+        compile_bundle(
+            weights.loader(),
+            options,
+            out,
+            progress=lambda stage: messages.put(("stage", stage)),
+            overwrite=Path(out).exists(),
+        )
     except FidelityGateError as error:
         messages.put(("gate", str(error)))
     except UserError as error:

@@ -13,6 +13,7 @@ import sys
 from typing import Sequence
 
 from sapiens2 import __version__
+from sapiens2.noise import silence_import_noise
 
 from .errors import UserError
 
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    silence_import_noise()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
