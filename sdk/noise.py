@@ -1,7 +1,8 @@
-"""Import-time warnings from libraries that a user cannot act on, silenced for our command line.
+"""Warnings from libraries that a user cannot act on, silenced for our command line.
 
 torchao warns on import that its CUDA-only kernels (mxfp8, cutlass) cannot load on the CPU build
-of torch, and torch's pytree that an enum torchao registers is natively supported now. Both come
+of torch, and torch's pytree that an enum torchao registers is natively supported now; while
+ExecuTorch lowers a program, torch warns (FutureWarning) on every pickled ``LeafSpec``. They come
 on every ``sapiens2`` command that touches ExecuTorch or quantization, in the main process and in
 the benchmark's compile children, and bury our progress output. Errors still show.
 """
@@ -9,11 +10,15 @@ the benchmark's compile children, and bury our progress output. Errors still sho
 from __future__ import annotations
 
 import logging
+import warnings
 
 IMPORT_TIME_NOISE = ("torchao", "torch.utils._pytree")
+LIBRARY_FUTURE_WARNINGS = (r"`isinstance\(treespec, LeafSpec\)` is deprecated",)
 
 
 def silence_import_noise() -> None:
-    """Raise the noisy libraries' loggers to ERROR (call before they are imported)."""
+    """Raise the noisy libraries' loggers to ERROR and drop their deprecation chatter (call before importing them)."""
     for name in IMPORT_TIME_NOISE:
         logging.getLogger(name).setLevel(logging.ERROR)
+    for message in LIBRARY_FUTURE_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=FutureWarning)

@@ -36,9 +36,11 @@ def test_label_metadata_ships_with_the_package() -> None:
     assert (data / "keypoints308.json").is_file() and (data / "seg29.json").is_file()
 
 
-def test_cli_silences_torchao_import_warnings() -> None:
-    """Without silencing, importing torchao on the CPU wheel prints 'Failed to load ... _C_mxfp8' to stderr."""
-    code = "from sapiens2.noise import silence_import_noise; silence_import_noise(); import torchao.quantization"
-    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    loud = subprocess.run([sys.executable, "-c", "import torchao.quantization"], capture_output=True, text=True, check=True)
-    assert "Failed to load" in loud.stderr and "Failed to load" not in quiet.stderr
+def test_cli_silences_library_noise() -> None:
+    """Unsilenced, importing torchao on the CPU wheel logs 'Failed to load ... _C_mxfp8' and unpickling a
+    pytree leaf (as ExecuTorch's lowering does) warns that ``LeafSpec`` is deprecated."""
+    noisy = "import pickle, torchao.quantization, torch.utils._pytree as p; pickle.loads(pickle.dumps(p.treespec_leaf()))"
+    silenced = f"from sapiens2.noise import silence_import_noise; silence_import_noise(); {noisy}"
+    loud, quiet = (subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, check=True) for code in (noisy, silenced))
+    for noise in ("Failed to load", "LeafSpec"):
+        assert noise in loud.stderr and noise not in quiet.stderr, noise
