@@ -93,6 +93,9 @@ def test_random_weights_warn_and_are_recorded(tmp_path: Path) -> None:
     )
     assert code == 0, stderr
     assert "WARNING: compiling RANDOM weights" in stderr and "WARNING: random weights" in stdout
+    # stderr is not a terminal here: each stage is a line (rich would draw nothing), in order.
+    stages = [line.split("s  ", 1)[1] for line in stderr.splitlines() if line.strip().split("s  ")[0].replace(".", "").isdigit()]
+    assert stages == ["build/load the model", "export the artifact", "verify against PyTorch", "write the bundle", "done"]
     bundle = read_bundle(out)
     manifest = bundle.manifest
     assert manifest.random_weights and manifest.source.seed == 7 and manifest.source.sha256 is None

@@ -15,14 +15,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from ..bench import (
     BenchReport,
@@ -47,6 +39,7 @@ from ..checkpoints import inspect_checkpoint
 from ..models import ATTENTION_KINDS, TASKS
 from .compile_cmd import STAGE_LABELS, parse_arch
 from .errors import UserError
+from .progress import StepBar, step_bar
 from .sizes import parse_size
 
 DEFAULT_SIZES = "256x192"
@@ -167,35 +160,27 @@ def emit(report: BenchReport, args: argparse.Namespace, stderr: Console) -> None
 
 
 class _BarHook:
-    """``ProgressHook`` on a rich progress bar: one step per row, the compile stage in the description."""
+    """``ProgressHook`` on a step bar: one step per row, the compile stage in the description."""
 
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.bar = progress.add_task("starting", total=None)
+    def __init__(self, bar: StepBar) -> None:
+        self.bar = bar
         self.label = ""
         self.started = False
 
     def expect(self, rows: int) -> None:
-        self.progress.update(self.bar, total=rows)
+        self.bar.set_total(rows)
 
     def row(self, label: str) -> None:
         if self.started:
-            self.progress.advance(self.bar)
+            self.bar.advance()
         self.started, self.label = True, label
-        self.progress.update(self.bar, description=label)
+        self.bar.step(label)
 
     def stage(self, stage: str) -> None:
-        self.progress.update(self.bar, description=f"{self.label}: {STAGE_LABELS.get(stage, stage)}")
-
-    def finish(self) -> None:
-        total = self.progress.tasks[0].total
-        self.progress.update(self.bar, completed=total, description="done")
+        self.bar.step(f"{self.label}: {STAGE_LABELS.get(stage, stage)}")
 
 
 @contextmanager
 def bench_progress(console: Console) -> Iterator[_BarHook]:
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console) as progress:
-        hook = _BarHook(progress)
-        yield hook
-        hook.finish()
+    with step_bar(console) as bar:
+        yield _BarHook(bar)

@@ -14,14 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from ..compile import (
     CompileOptions,
@@ -42,6 +34,7 @@ from ..compile.pipeline import ModelLoader
 from ..models import ATTENTION_KINDS, TASKS, resolve_arch
 from .errors import UserError
 from .inspect_cmd import format_bytes
+from .progress import step_bar
 from .quantize_cmd import accuracy_lines, add_quantization_arguments, quantization_options
 
 STAGE_LABELS = {
@@ -159,18 +152,15 @@ def model_loader(args: argparse.Namespace, stderr: Console) -> tuple[ModelLoader
 
 @contextmanager
 def stage_progress(console: Console) -> Iterator[Callable[[str], None]]:
-    """A rich progress bar over the compile stages; yields the callback the pipeline calls per stage."""
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console) as progress:
-        bar = progress.add_task("starting", total=len(STAGE_LABELS))
+    """A progress bar over the compile stages; yields the callback the pipeline calls per stage."""
+    with step_bar(console, total=len(STAGE_LABELS)) as bar:
         seen: list[str] = []
 
         def on_stage(stage: str) -> None:
-            progress.update(bar, completed=len(seen), description=STAGE_LABELS[stage])
+            bar.step(STAGE_LABELS[stage], completed=len(seen))
             seen.append(stage)
 
         yield on_stage
-        progress.update(bar, completed=len(STAGE_LABELS), description="done")
 
 
 def run(args: argparse.Namespace) -> int:
