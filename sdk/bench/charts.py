@@ -14,6 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import NullFormatter, ScalarFormatter
+from sapiens2.results.storage import atomic_write
 
 from .matrix import REFERENCE_ATTENTION
 from .results import BenchReport, RowResult
@@ -33,8 +34,11 @@ def write_charts(report: BenchReport, out: Path) -> dict[str, Path]:
     """Both charts in ``out``; returns their paths."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {"latency_vs_fidelity": out / FIDELITY_NAME, "latency_by_target": out / TARGETS_NAME}
-    latency_vs_fidelity(report).savefig(paths["latency_vs_fidelity"], dpi=DPI)
-    latency_by_target(report).savefig(paths["latency_by_target"], dpi=DPI)
+    for path, figure in (
+        (paths["latency_vs_fidelity"], latency_vs_fidelity(report)),
+        (paths["latency_by_target"], latency_by_target(report)),
+    ):
+        atomic_write(path, lambda handle, figure=figure: figure.savefig(handle, dpi=DPI, format="png"))
     return paths
 
 
@@ -114,13 +118,32 @@ def latency_by_target(report: BenchReport) -> Figure:
                 latency = row.latency
                 whiskers = [[latency.median_ms - latency.min_ms], [latency.max_ms - latency.median_ms]]
                 offset = (index - (len(bars) - 1) / 2) * width
-                axes.bar(position + offset, latency.median_ms, width, yerr=whiskers, capsize=3, color=colours[row.spec.precision])
+                axes.bar(
+                    position + offset,
+                    latency.median_ms,
+                    width,
+                    yerr=whiskers,
+                    capsize=3,
+                    color=colours[row.spec.precision],
+                )
                 # The paired ratio, steadier than the bars on a busy machine.
-                axes.annotate(f"{row.speedup:.2f}x", (position + offset, latency.max_ms), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=7)
+                axes.annotate(
+                    f"{row.speedup:.2f}x",
+                    (position + offset, latency.max_ms),
+                    textcoords="offset points",
+                    xytext=(0, 3),
+                    ha="center",
+                    fontsize=7,
+                )
         axes.set_xticks(range(len(targets)), targets, rotation=30, ha="right")
         axes.set_ylabel("median latency, ms (whiskers: min-max)")
         axes.grid(True, axis="y", alpha=0.3)
-    figure.legend([Patch(color=colour) for colour in colours.values()], list(colours), title="precision", loc="outside right upper")
+    figure.legend(
+        [Patch(color=colour) for colour in colours.values()],
+        list(colours),
+        title="precision",
+        loc="outside right upper",
+    )
     figure.suptitle("Latency by target and precision (lower is better; labels: speed-up vs eager, paired rounds)")
     return figure
 
@@ -133,4 +156,3 @@ def _colours(names: Iterable[str]) -> dict[str, str]:
 def _target_label(row: RowResult) -> str:
     attention = row.spec.attention
     return row.spec.target if attention in (None, REFERENCE_ATTENTION) else f"{row.spec.target} ({attention})"
-

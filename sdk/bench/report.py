@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from rich.table import Table
+from sapiens2.results.storage import atomic_write
 
 from .results import REPORT_FIDELITY, BenchReport, RowResult
 
@@ -44,7 +45,10 @@ def _cells(row: RowResult, batch: int) -> list[str]:
         _number(row.speedup, "{:.2f}x"),
     ]
     if batch > 1:
-        cells += [_number(throughput and throughput.images_per_s, "{:.2f}"), _number(throughput and throughput.speedup, "{:.2f}x")]
+        cells += [
+            _number(throughput and throughput.images_per_s, "{:.2f}"),
+            _number(throughput and throughput.speedup, "{:.2f}x"),
+        ]
     return cells + [
         _bytes(row.peak_rss_bytes),
         _bytes(row.added_rss_bytes and max(row.added_rss_bytes, 0)),
@@ -115,7 +119,9 @@ def rich_table(report: BenchReport) -> Table:
 
 def title(report: BenchReport) -> str:
     machine = report.machine
-    return f"sapiens2 bench: {machine['cpu']}, {machine['cores']} cores, {report.settings['threads']} threads per runtime"
+    return (
+        f"sapiens2 bench: {machine['cpu']}, {machine['cores']} cores, {report.settings['threads']} threads per runtime"
+    )
 
 
 def caption(report: BenchReport) -> str:
@@ -144,8 +150,8 @@ def write_report(report: BenchReport, out: Path) -> dict[str, Path]:
     """``bench.json`` and ``bench.md`` in ``out``; returns their paths."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / JSON_NAME, "markdown": out / MARKDOWN_NAME}
-    paths["json"].write_text(to_json(report))
-    paths["markdown"].write_text(markdown_tables(report))
+    for path, text in ((paths["json"], to_json(report)), (paths["markdown"], markdown_tables(report))):
+        atomic_write(path, lambda handle, text=text: handle.write(text.encode()))
     return paths
 
 
