@@ -2,7 +2,9 @@
 
 torchao warns on import that its CUDA-only kernels (mxfp8, cutlass) cannot load on the CPU build
 of torch, and torch's pytree that an enum torchao registers is natively supported now; while
-ExecuTorch lowers a program, torch warns (FutureWarning) on every pickled ``LeafSpec``. They come
+ExecuTorch lowers a program, torch warns (FutureWarning) on every pickled ``LeafSpec``; off macOS,
+coremltools warns at import that its native Core ML proxies are missing (``sapiens2.targets.coreml``
+says what that means for prediction, once, itself). They come
 on every ``sapiens2`` command that touches ExecuTorch or quantization, in the main process and in
 the benchmark's compile children, and bury our progress output. Errors still show.
 """
@@ -14,6 +16,18 @@ import warnings
 
 IMPORT_TIME_NOISE = ("torchao", "torch.utils._pytree")
 LIBRARY_FUTURE_WARNINGS = (r"`isinstance\(treespec, LeafSpec\)` is deprecated",)
+LOGGED_MESSAGES = {"coremltools": ("Failed to load _ML",)}  # logger -> message prefixes to drop
+
+
+class _DropMessages(logging.Filter):
+    """Drops the records whose message starts with one of ``prefixes``; the logger's other records pass."""
+
+    def __init__(self, prefixes: tuple[str, ...]) -> None:
+        super().__init__()
+        self.prefixes = prefixes
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self.prefixes)
 
 
 def silence_import_noise() -> None:
@@ -22,3 +36,7 @@ def silence_import_noise() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
     for message in LIBRARY_FUTURE_WARNINGS:
         warnings.filterwarnings("ignore", message=message, category=FutureWarning)
+    for name, prefixes in LOGGED_MESSAGES.items():
+        logger = logging.getLogger(name)
+        if not any(isinstance(existing, _DropMessages) for existing in logger.filters):
+            logger.addFilter(_DropMessages(prefixes))

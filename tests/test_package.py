@@ -37,10 +37,11 @@ def test_label_metadata_ships_with_the_package() -> None:
 
 
 def test_cli_silences_library_noise() -> None:
-    """Unsilenced, importing torchao on the CPU wheel logs 'Failed to load ... _C_mxfp8' and unpickling a
-    pytree leaf (as ExecuTorch's lowering does) warns that ``LeafSpec`` is deprecated."""
-    noisy = "import pickle, torchao.quantization, torch.utils._pytree as p; pickle.loads(pickle.dumps(p.treespec_leaf()))"
+    """Unsilenced, importing torchao on the CPU wheel logs 'Failed to load ... _C_mxfp8', coremltools off macOS
+    'Failed to load _MLModelProxy', and unpickling a pytree leaf (as ExecuTorch's lowering does) warns that
+    ``LeafSpec`` is deprecated."""
+    noisy = "import pickle, coremltools, torchao.quantization, torch.utils._pytree as p; pickle.loads(pickle.dumps(p.treespec_leaf()))"
     silenced = f"from sapiens2.noise import silence_import_noise; silence_import_noise(); {noisy}"
     loud, quiet = (subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, check=True) for code in (noisy, silenced))
-    for noise in ("Failed to load", "LeafSpec"):
+    for noise in ("Failed to load /", "LeafSpec", "Failed to load _MLModelProxy"):
         assert noise in loud.stderr and noise not in quiet.stderr, noise
