@@ -14,7 +14,7 @@ import torch
 from sapiens2.cli.errors import UserError
 from sapiens2.models import Sapiens2TaskModel
 from sapiens2.models.outputs import INPUT_NAME, name_outputs
-from sapiens2.quantize import torch as torchao
+from sapiens2.quantize import torch as torch_quantizer
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -35,12 +35,12 @@ def default_precision(device: torch.device) -> str:
 
 def check_precision(precision: str, device: torch.device) -> None:
     """Refuse a precision this runtime cannot run on ``device``, saying what to use instead."""
-    torchao.check_precision(precision)
-    if precision in torchao.SCHEMES:
+    torch_quantizer.check_precision(precision)
+    if precision in torch_quantizer.SCHEMES:
         if device.type != "cpu":
             raise UserError(f"precision {precision} runs torchao's CPU kernels: use device='cpu' (--device cpu), or bf16 on {device}")
     elif precision not in DTYPES:
-        raise UserError(f"precision must be one of {', '.join([*DTYPES, *torchao.SCHEMES])}, got {precision!r}")
+        raise UserError(f"precision must be one of {', '.join([*DTYPES, *torch_quantizer.SCHEMES])}, got {precision!r}")
 
 
 class TorchModelRunner:
@@ -60,9 +60,9 @@ class TorchModelRunner:
         self.task = model.task
         self.model = model.to(device=self.device, dtype=self.dtype).eval()
         self.quantization = None
-        if self.precision in torchao.SCHEMES:
-            torchao.quantize_model(self.model, self.precision)
-            self.quantization = torchao.SCHEMES[self.precision][0]
+        if self.precision in torch_quantizer.SCHEMES:
+            torch_quantizer.quantize_model(self.model, self.precision)
+            self.quantization = torch_quantizer.SCHEMES[self.precision][0]
 
     @torch.inference_mode()
     def __call__(self, batch: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

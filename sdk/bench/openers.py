@@ -20,7 +20,7 @@ from sapiens2.compile import CompileOptions
 from sapiens2.compile.pipeline import Progress
 from sapiens2.compile.samples import data_dir
 from sapiens2.errors import UserError
-from sapiens2.quantize import torch as torchao
+from sapiens2.quantize import torch as torch_quantizer
 from sapiens2.targets import Runtime, open_verified, runtime_class
 
 from . import mediapipe_baseline as mediapipe
@@ -67,11 +67,11 @@ def torch_opener(reference: Reference, spec: RowSpec) -> RowOpener:
         check_torch_precision(spec)
         rss = settled_rss()
         wrapper = reference.wrapper
-        if spec.precision in torchao.SCHEMES:
-            wrapper = torchao.quantize_model(copy.deepcopy(wrapper), spec.precision)  # the reference stays fp32
-            row.quantization = torchao.SCHEMES[spec.precision][0]
+        if spec.precision in torch_quantizer.SCHEMES:
+            wrapper = torch_quantizer.quantize_model(copy.deepcopy(wrapper), spec.precision)  # the reference stays fp32
+            row.quantization = torch_quantizer.SCHEMES[spec.precision][0]
         runner = ModuleRunner(wrapper, spec.attention, compiled=spec.target == TORCH_COMPILE)
-        row.runtime, row.artifact_bytes = runner.name, torchao.stored_bytes(wrapper)
+        row.runtime, row.artifact_bytes = runner.name, torch_quantizer.stored_bytes(wrapper)
         if spec.target == TORCH_COMPILE:
             start = time.perf_counter()
             runner.run(reference.batch(reference.layout))
@@ -83,11 +83,11 @@ def torch_opener(reference: Reference, spec: RowSpec) -> RowOpener:
 
 def check_torch_precision(spec: RowSpec) -> None:
     """PyTorch rows run fp32, or in eager torchao's int8 schemes; other precisions belong to the compile targets."""
-    if spec.precision == REFERENCE_PRECISION or (spec.target == TORCH and spec.precision in torchao.SCHEMES):
+    if spec.precision == REFERENCE_PRECISION or (spec.target == TORCH and spec.precision in torch_quantizer.SCHEMES):
         return
-    torchao.check_precision(spec.precision)
+    torch_quantizer.check_precision(spec.precision)
     raise UserError(
-        f"{spec.target} rows run fp32 (and torchao {' / '.join(torchao.SCHEMES)} in eager, --targets torch); "
+        f"{spec.target} rows run fp32 (and torchao {' / '.join(torch_quantizer.SCHEMES)} in eager, --targets torch); "
         f"{spec.target} {spec.precision} needs a compile target"
     )
 
