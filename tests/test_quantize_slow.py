@@ -91,6 +91,8 @@ def test_random_0p1b_pose_torchao(precision: str, min_cosine: float) -> None:
     with torch.no_grad():
         reference = model.eval()(torch.from_numpy(images)).numpy()
     fp32_bytes = stored_bytes(model)
+    # Linear weights drop to a quarter; convolutions (patch embedding, the head's deconvolutions) stay fp32.
+    expected = fp32_bytes - 0.75 * sum(m.weight.numel() * 4 for m in model.modules() if isinstance(m, torch.nn.Linear))
     start = time.perf_counter()
     runner = TorchModelRunner(model, "cpu", precision)
     quantize_s = time.perf_counter() - start
@@ -101,7 +103,8 @@ def test_random_0p1b_pose_torchao(precision: str, min_cosine: float) -> None:
         "precision": precision,
         "heatmap_cosine_min": round(min(cosines), 5),
         "size_vs_fp32": round(stored_bytes(runner.model) / fp32_bytes, 4),
+        "size_vs_expected": round(stored_bytes(runner.model) / expected, 4),
         "quantize_s": round(quantize_s, 2),
     }
     print(json.dumps(figures))
-    assert min_cosine < min(cosines) < 1.0 and 0.25 < figures["size_vs_fp32"] < 0.35
+    assert min_cosine < min(cosines) < 1.0 and 1.0 < figures["size_vs_expected"] < 1.02  # plus a scale per row
