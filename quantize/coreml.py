@@ -11,7 +11,8 @@ gain is the size (download, memory bandwidth), not int8 arithmetic:
   model, which Core ML does only on macOS.
 
 Kept layers get no compression through ``op_name_configs``, keyed by the weight constants, which
-the converter names after the parameters (``p_model_backbone_blocks_0_attn_wq_weight``).
+the converter names after the parameters (``p_model_backbone_blocks_0_attn_wq_weight``), with
+``_to_fp16`` appended in fp16 programs (the default) by the pass that casts them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .quiet import quiet_tools
 
 PACKAGE = "model.mlpackage"
 WEIGHT_PREFIX = "p_model_"  # the converter's name for the wrapper's ``.model`` parameters
+FP16_SUFFIX = "_to_fp16"  # what the converter's fp16 pass appends to the constants it casts
 LAYER_TYPES = dict.fromkeys(("int8-weights", "int4-weights"), WEIGHT_LAYERS)  # every weight constant
 SCHEMES = {
     "int8-weights": ("coremltools linear_quantize_weights", "int8 per output channel, symmetric", "float (fp16 compute)"),
@@ -52,8 +54,9 @@ def check_precision(precision: str) -> None:
 
 
 def weight_names(kept: Iterable[str]) -> list[str]:
-    """The weight constants of the kept layers (module paths) in a converted ML program."""
-    return [WEIGHT_PREFIX + layer.replace(".", "_") + "_weight" for layer in sorted(kept)]
+    """The weight constants of the kept layers (module paths) in a converted ML program, fp32 or fp16."""
+    names = [WEIGHT_PREFIX + layer.replace(".", "_") + "_weight" for layer in sorted(kept)]
+    return [name + suffix for name in names for suffix in ("", FP16_SUFFIX)]
 
 
 def compress(model: object, precision: str, kept: Iterable[str] = ()) -> object:

@@ -1,6 +1,8 @@
-"""``quantize_bundle``: a quantized bundle derived from an fp32 one, without repeating its compile options.
+"""``quantize_bundle``: a quantized bundle derived from a float one, without repeating its compile options.
 
-The fp32 bundle's artifact is copied, not re-exported, and goes through the same steps as
+The source is the float bundle the target's quantized compile starts from: fp32, or fp16 for Core
+ML (its default, which weight compression keeps computing in). Its artifact is copied, not
+re-exported, and goes through the same steps as
 ``sapiens2 compile --precision ...`` (``compile_bundle`` with a copying exporter): quantize,
 verify against PyTorch, accuracy gate, write. The PyTorch model is rebuilt from the bundle's
 recorded source (its checkpoint, checked by SHA-256, or its random-weights seed), because the
@@ -17,7 +19,8 @@ from typing import Any
 
 from sapiens2.bundle import Bundle, read_bundle
 from sapiens2.compile.errors import CompileError
-from sapiens2.compile.options import DEFAULT_TILE_SIZE, DEFAULT_WINDOW, CompileOptions
+from sapiens2.compile.artifact import ExportedArtifact
+from sapiens2.compile.options import DEFAULT_PRECISION, DEFAULT_TILE_SIZE, DEFAULT_WINDOW, CompileOptions
 from sapiens2.compile.pipeline import CompileResult, Exporter, ModelLoader, Progress, compile_bundle
 from sapiens2.compile.source import reference_wrapper
 
@@ -46,13 +49,21 @@ def bundle_model(bundle: Bundle, checkpoint: str | os.PathLike[str] | None = Non
     return lambda options: (reference_wrapper(bundle.manifest, checkpoint).model, bundle.manifest.source)
 
 
-def copy_artifacts(bundle: Bundle) -> Exporter:
-    """An exporter that copies the bundle's artifact files instead of exporting."""
+def float_precision(target: str) -> str:
+    """The float precision a target's quantized compile starts from, so the one ``quantize`` derives from."""
+    return DEFAULT_PRECISION.get(target, "fp32")
 
-    def export(wrapper: object, directory: Path, options: CompileOptions) -> list[str]:
+
+def copy_artifacts(bundle: Bundle) -> Exporter:
+    """An exporter that copies the bundle's artifact files (``.mlpackage`` folders too) instead of exporting;
+    what the source could not run here stays marked unverified."""
+
+    def export(wrapper: object, directory: Path, options: CompileOptions) -> ExportedArtifact:
         for artifact in bundle.manifest.artifacts:
-            shutil.copy2(bundle.artifact_path(artifact.file), directory / artifact.file)
-        return sorted(item.name for item in directory.iterdir())
+            destination = directory / artifact.file
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(bundle.artifact_path(artifact.file), destination)
+        return ExportedArtifact([artifact.file for artifact in bundle.manifest.artifacts], unverified=dict(bundle.manifest.unverified))
 
     return export
 
@@ -67,15 +78,19 @@ def quantize_bundle(
     overwrite: bool = False,
     **options: Any,
 ) -> CompileResult:
-    """Quantize the fp32 bundle at ``source`` to ``precision`` into a new bundle at ``out``.
+    """Quantize the float bundle at ``source`` (fp32; Core ML: fp16) to ``precision`` into a new bundle at ``out``.
 
     ``options`` are the quantization fields of ``CompileOptions`` (``calibration``,
     ``calibration_size``, ``float_budget``, the ``min_*`` accuracy thresholds, ``threads``).
     """
     bundle = read_bundle(source)
     manifest = bundle.manifest
-    if manifest.precision != "fp32":
-        raise CompileError(f"{source} is a {manifest.precision} bundle; quantize derives from fp32 bundles only")
+    start = float_precision(manifest.target)
+    if manifest.precision != start:
+        raise CompileError(
+            f"{source} is a {manifest.precision} bundle; {manifest.target} quantize derives from {start} bundles only "
+            f"(what `sapiens2 compile --target {manifest.target}` writes by default)"
+        )
     check_target(manifest.target, precision)
     if manifest.target in DURING_EXPORT:
         raise CompileError(f"{manifest.target} quantizes before lowering, so it cannot start from a lowered program: compile with --precision {precision}")

@@ -35,7 +35,9 @@ def load(
     ``arch`` + ``task`` + ``random_weights=True`` builds an untrained model (tests, benchmarks);
     its results carry a loud warning. ``pipeline_options`` go to the task pipeline (pose:
     ``flip=True``, ``detector=...``). ``input_size`` is (height, width); default: the size the
-    checkpoint was made for (1024x768 for official checkpoints).
+    checkpoint was made for (1024x768 for official checkpoints). ``precision``: fp32 (CPU default),
+    bf16 (CUDA default), fp16, or on the CPU ``int8`` / ``int8-weights`` (torchao, linears only);
+    a bundle has the precision it was compiled with.
     """
     if source is not None and Path(source).is_dir() and (Path(source) / "manifest.json").is_file():
         return _load_bundle(Path(source), batch_size=batch_size, **pipeline_options)
@@ -51,6 +53,8 @@ def load(
         raise UserError(f"{problem} (input_size / --input-size)")
     io = ModelIO(task=model.task, input_size=size, output_names=RAW_OUTPUTS[model.task])
     meta |= {"runtime": "torch", "device": str(runner.device), "precision": runner.precision}
+    if runner.quantization:
+        meta["quantization"] = runner.quantization
     return Predictor(io, runner, batch_size=batch_size, meta=meta, **pipeline_options)
 
 

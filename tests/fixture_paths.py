@@ -40,3 +40,15 @@ def official_stand_in(name: str) -> dict[str, torch.Tensor]:
         key: torch.zeros((), dtype=torch.bfloat16 if key.endswith("rope_embed.periods") else torch.float32).expand(shape)
         for key, shape in shapes.items()
     }
+
+
+def fixture_layers(case: str, layers: int, path: Path) -> Path:
+    """The official ``case`` checkpoint cut to its first ``layers`` blocks (its head and trained-like scales
+    kept), saved at ``path``: the fixture's numerics in a graph small enough to lower in seconds."""
+    from safetensors.torch import load_file, save_file
+
+    def block(key: str) -> int:
+        return int(key.split(".")[2]) if key.startswith("backbone.blocks.") else -1
+
+    save_file({k: v for k, v in load_file(case_checkpoint(case)).items() if block(k) < layers}, path)
+    return path

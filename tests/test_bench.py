@@ -185,8 +185,27 @@ def test_torch_rows_share_the_reference_weights(seg_reference: Reference, tmp_pa
     assert tiled.throughput.images_per_s == pytest.approx(2000 / tiled.throughput.timing.median_ms)
     parameters = sum(p.numel() * 4 for p in Weights("seg", arch=TINY_ARCH, seed=1).load(SIZE).parameters())
     assert reference.artifact_bytes == tiled.artifact_bytes == parameters
-    assert rows["torch fp16"].status == "unavailable" and "fp16 is a precision of the compile targets" in rows["torch fp16"].reason
+    assert rows["torch fp16"].status == "unavailable" and "torch fp16 needs a compile target" in rows["torch fp16"].reason
     assert not list(tmp_path.iterdir())  # torch rows compile no bundle
+
+
+def test_torch_int8_rows_quantize_a_copy_with_torchao(tmp_path: Path) -> None:
+    specs = expand_matrix(["seg"], [SIZE], ["torch", "torch-compile"], ["int8", "int8-weights", "int4-weights"])
+    weights = {"seg": Weights("seg", arch=TINY_ARCH, seed=1)}
+    report = run_matrix(specs, weights, BenchSettings(runs=2, warmup=0, threads=1), BundleCache(tmp_path))
+    rows = {row.spec.label: row for row in report.rows}
+    model = Weights("seg", arch=TINY_ARCH, seed=1).load(SIZE)
+    linears = sum(m.weight.numel() * 4 for m in model.modules() if isinstance(m, torch.nn.Linear))
+    assert rows["torch fp32"].fidelity["cosine"] == 1.0  # the reference kept its fp32 weights
+    for precision, scheme in (("int8", "torchao Int8DynamicActivationInt8Weight"), ("int8-weights", "torchao Int8WeightOnly")):
+        row = rows[f"torch {precision}"]
+        assert (row.status, row.quantization) == ("ok", scheme), row.reason
+        assert 0.99 < row.fidelity["cosine"] < 1.0
+        # int8 linear weights: a quarter, plus a scale and a zero point per output row
+        assert rows["torch fp32"].artifact_bytes - 0.75 * linears < row.artifact_bytes < rows["torch fp32"].artifact_bytes - 0.7 * linears
+        assert "torch-compile rows run fp32" in rows[f"torch-compile {precision}"].reason
+    assert "int4-weights has no packed int4 CPU kernel" in rows["torch int4-weights"].reason
+    assert report.to_dict()["rows"][1]["quantization"] == "torchao Int8DynamicActivationInt8Weight"  # in the schema
 
 
 def test_torch_compile_row_records_its_compile_time(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

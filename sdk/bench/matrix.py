@@ -2,7 +2,8 @@
 
 Targets are the compile targets of ``sapiens2.compile.options.TARGETS`` (read at call time: other
 targets register there) plus two that need no bundle: ``torch`` (PyTorch eager) and
-``torch-compile`` (``torch.compile`` of the same module). Every (task, size) group starts with the
+``torch-compile`` (``torch.compile`` of the same module); torch rows also take ``int8`` and
+``int8-weights`` (torchao on a copy of the module). Every (task, size) group starts with the
 reference row, PyTorch eager fp32 with the official numerics (bf16 RoPE, SDPA), which every other
 row of the group is timed against.
 """

@@ -7,6 +7,7 @@ report's fidelity and placement) and returns the ``Opened`` row the runner times
 
 from __future__ import annotations
 
+import copy
 import gc
 import time
 import warnings
@@ -16,15 +17,15 @@ from typing import Any
 
 from sapiens2.bundle import Bundle
 from sapiens2.compile import CompileOptions
-from sapiens2.compile.onnx import parameter_bytes
 from sapiens2.compile.pipeline import Progress
 from sapiens2.compile.samples import data_dir
 from sapiens2.errors import UserError
+from sapiens2.quantize import torch as torch_quantizer
 from sapiens2.targets import Runtime, open_verified, runtime_class
 
 from . import mediapipe_baseline as mediapipe
 from .cache import BundleCache
-from .matrix import REFERENCE_PRECISION, TORCH_COMPILE, RowSpec
+from .matrix import REFERENCE_PRECISION, TORCH, TORCH_COMPILE, RowSpec
 from .memory import rss_bytes
 from .reference import Reference, input_layout
 from .results import REPORT_FIDELITY, RowResult
@@ -57,14 +58,20 @@ def settled_rss() -> int | None:
 
 
 def torch_opener(reference: Reference, spec: RowSpec) -> RowOpener:
-    """torch / torch-compile rows: the reference's own wrapper (same weights) in the row's attention mode."""
+    """torch / torch-compile rows: the reference's own wrapper (same weights) in the row's attention mode.
+
+    torch rows at ``int8`` / ``int8-weights`` run a copy of the wrapper whose linears torchao quantized.
+    """
 
     def open_row(row: RowResult) -> Opened:
-        if spec.precision != REFERENCE_PRECISION:
-            raise UserError(f"{spec.target} rows run the fp32 model; {spec.precision} is a precision of the compile targets")
+        check_torch_precision(spec)
         rss = settled_rss()
-        runner = ModuleRunner(reference.wrapper, spec.attention, compiled=spec.target == TORCH_COMPILE)
-        row.runtime, row.artifact_bytes = runner.name, parameter_bytes(reference.wrapper)
+        wrapper = reference.wrapper
+        if spec.precision in torch_quantizer.SCHEMES:
+            wrapper = torch_quantizer.quantize_model(copy.deepcopy(wrapper), spec.precision)  # the reference stays fp32
+            row.quantization = torch_quantizer.SCHEMES[spec.precision][0]
+        runner = ModuleRunner(wrapper, spec.attention, compiled=spec.target == TORCH_COMPILE)
+        row.runtime, row.artifact_bytes = runner.name, torch_quantizer.stored_bytes(wrapper)
         if spec.target == TORCH_COMPILE:
             start = time.perf_counter()
             runner.run(reference.batch(reference.layout))
@@ -72,6 +79,17 @@ def torch_opener(reference: Reference, spec: RowSpec) -> RowOpener:
         return Opened(runner, open_batch_runner=lambda: runner, input_layout=reference.layout, rss_before=rss)
 
     return open_row
+
+
+def check_torch_precision(spec: RowSpec) -> None:
+    """PyTorch rows run fp32, or in eager torchao's int8 schemes; other precisions belong to the compile targets."""
+    if spec.precision == REFERENCE_PRECISION or (spec.target == TORCH and spec.precision in torch_quantizer.SCHEMES):
+        return
+    torch_quantizer.check_precision(spec.precision)
+    raise UserError(
+        f"{spec.target} rows run fp32 (and torchao {' / '.join(torch_quantizer.SCHEMES)} in eager, --targets torch); "
+        f"{spec.target} {spec.precision} needs a compile target"
+    )
 
 
 def bundle_opener(spec: RowSpec, weights: Weights, cache: BundleCache, settings: BenchSettings, on_stage: Progress | None = None) -> RowOpener:
@@ -141,6 +159,7 @@ def describe_bundle(row: RowResult, bundle: Bundle, cached: bool | None) -> None
     report's fidelity against the official numerics (in the bundle's own attention mode)."""
     report = bundle.report() or {}
     row.bundle, row.cached, row.runtime = str(bundle.path), cached, bundle.manifest.runtime.name
+    row.quantization = bundle.manifest.quantization.scheme if bundle.manifest.quantization else None
     row.artifact_bytes = bundle.manifest.artifact_bytes
     row.compile_s = report.get("compile_s")
     row.report_fidelity = report.get("summary")

@@ -44,6 +44,7 @@ class RowResult:
     status: str = "ok"
     reason: str | None = None
     runtime: str | None = None
+    quantization: str | None = None  # the scheme of a quantized row (torchao, or the bundle's manifest)
     model: str | None = None
     bundle: str | None = None
     cached: bool | None = None
@@ -77,6 +78,7 @@ class RowResult:
             "status": self.status,
             "reason": self.reason,
             "runtime": self.runtime,
+            "quantization": self.quantization,
             "model": self.model,
             "bundle": self.bundle,
             "cached": self.cached,
@@ -164,6 +166,7 @@ _ROW_PROPERTIES: dict[str, Any] = {
     "status": {"enum": list(STATUSES)},
     "reason": _OPTIONAL_STRING,
     "runtime": _OPTIONAL_STRING,
+    "quantization": _OPTIONAL_STRING,
     "model": _OPTIONAL_STRING,
     "bundle": _OPTIONAL_STRING,
     "cached": {"type": ["boolean", "null"]},

@@ -1,4 +1,4 @@
-"""``sapiens2 quantize BUNDLE --precision int8|int8-weights|int4-weights``: a quantized bundle from an fp32 one.
+"""``sapiens2 quantize BUNDLE --precision int8|int8-weights|int4-weights``: a quantized bundle from a float one.
 
 Also home of the quantization flags ``sapiens2 compile`` shares (``add_quantization_arguments``)
 and of the accuracy line both commands print.
@@ -16,14 +16,14 @@ from ..compile.options import DEFAULT_CALIBRATION_SIZE, DEFAULT_FLOAT_BUDGET, QU
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "quantize",
-        help="derive an int8 / 4-bit bundle from an fp32 ONNX Runtime or OpenVINO bundle",
+        help="derive an int8 / 4-bit bundle from an fp32 ONNX Runtime or OpenVINO bundle, or an fp16 Core ML one",
         description=(
-            "Calibrate on human images, keep the layers that quantize badly in float, quantize the fp32 bundle's "
+            "Calibrate on human images, keep the layers that quantize badly in float, quantize the float bundle's "
             "artifact with its target's own tool, check it against fp32 on held-out images (the command fails below "
             "the accuracy thresholds and keeps the report) and write a new bundle."
         ),
     )
-    parser.add_argument("bundle", type=Path, help="an fp32 bundle made by `sapiens2 compile`")
+    parser.add_argument("bundle", type=Path, help="a float bundle made by `sapiens2 compile` (fp32; Core ML: its default fp16)")
     parser.add_argument("--precision", required=True, choices=QUANTIZED_PRECISIONS, help="quantization scheme")
     parser.add_argument("--checkpoint", help="the bundle's checkpoint, if it moved since the bundle was compiled")
     add_quantization_arguments(parser)
