@@ -171,6 +171,7 @@ def test_bench_bundle_against_its_reference(checkpoint_bundle: tuple[Path, Path]
     assert (row["target"], row["runtime"], row["bundle"], row["cached"]) == ("onnx", "onnxruntime", str(bundle), None)
     assert row["artifact_bytes"] == (bundle / "model.onnx").stat().st_size
     assert row["fidelity"]["cosine"] > 0.9999  # the reference is the very checkpoint the bundle came from
+    assert row["throughput_note"] is None  # batch 1 asked: a fixed-batch bundle is not worth a remark
     code, stdout, stderr = run_cli(["bench", str(bundle), "--runs", "1", "--warmup", "0", "--threads", "1", "--batch", "2"])
     assert code == 0 and "onnx fp32" in stdout and "fixed batch of 1" in stdout
 

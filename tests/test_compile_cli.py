@@ -53,10 +53,15 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
     ],
 )
 def test_user_mistakes_exit_2_with_one_line(tmp_path: Path, argv: list[str], message: str) -> None:
+    assert_refused(tmp_path, argv, message)
+
+
+def assert_refused(tmp_path: Path, argv: list[str], message: str) -> None:
+    """``sapiens2 ARGV --out DIR`` exits 2 with one error line naming ``message`` and writes nothing."""
     out = tmp_path / "bundle"
     code, _, stderr = run_cli([*argv, "--out", str(out)])
     assert code == 2
-    assert stderr.strip().splitlines()[-1].startswith("sapiens2 compile: error: ")
+    assert stderr.strip().splitlines()[-1].startswith(f"sapiens2 {argv[0]}: error: ")
     assert message in stderr and "Traceback" not in stderr
     assert not out.exists()
 

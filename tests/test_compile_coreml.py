@@ -26,7 +26,7 @@ from sapiens2.compile.wrappers import ExportWrapper
 from sapiens2.models import build_task_model
 from sapiens2.processing import heatmap_maxima, read_image
 from sapiens2.targets.coreml import CoreMLRuntime
-from test_compile_cli import one_torch_thread, run_cli  # noqa: F401 - fixture
+from test_compile_cli import TINY_SEG, assert_refused, one_torch_thread  # noqa: F401 - fixture
 
 SEG = case_json("task_seg")
 POSE = case_json("task_pose")
@@ -192,18 +192,4 @@ def test_mil_runner_matches_torch_on_the_head_ops(tmp_path: Path) -> None:
     ],
 )
 def test_user_mistakes_exit_2(tmp_path: Path, extra: list[str], message: str) -> None:
-    argv = [
-        "compile",
-        "--target",
-        "coreml",
-        "--arch",
-        "64,2,4,256,2",
-        "--task",
-        "seg",
-        "--random-weights",
-        "--input-size",
-        "64x48",
-    ]
-    code, _, stderr = run_cli([*argv, *extra, "--out", str(tmp_path / "bundle")])
-    assert code == 2 and message in stderr and "Traceback" not in stderr
-    assert not (tmp_path / "bundle").exists()
+    assert_refused(tmp_path, ["compile", "--target", "coreml", *TINY_SEG, *extra], message)

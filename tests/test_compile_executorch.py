@@ -28,7 +28,7 @@ from sapiens2.compile.placement import check_placement, placement_report
 from sapiens2.compile.wrappers import ExportWrapper
 from sapiens2.models import build_task_model
 from sapiens2.targets import open_bundle
-from test_compile_cli import one_torch_thread, run_cli  # noqa: F401 - fixture
+from test_compile_cli import TINY_SEG, assert_refused, one_torch_thread, run_cli  # noqa: F401 - fixture
 
 POSE = case_json("task_pose")
 SEG = case_json("task_seg")
@@ -240,21 +240,7 @@ def test_single_tile_attention_is_the_same_function_and_is_undone() -> None:
 )
 def test_user_mistakes_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: list[str], message: str) -> None:
     monkeypatch.delenv("QNN_SDK_ROOT", raising=False)
-    argv = [
-        "compile",
-        "--target",
-        "executorch",
-        "--arch",
-        "64,2,4,256,2",
-        "--task",
-        "seg",
-        "--random-weights",
-        "--input-size",
-        "64x48",
-    ]
-    code, _, stderr = run_cli([*argv, *extra, "--out", str(tmp_path / "bundle")])
-    assert code == 2 and message in stderr and "Traceback" not in stderr
-    assert not (tmp_path / "bundle").exists()
+    assert_refused(tmp_path, ["compile", "--target", "executorch", *TINY_SEG, *extra], message)
 
 
 @pytest.mark.slow

@@ -142,9 +142,9 @@ def latency_by_target(report: BenchReport) -> Figure:
         [Patch(color=colour) for colour in colours.values()],
         list(colours),
         title="precision",
-        loc="outside right upper",
+        loc="outside right center",
     )
-    figure.suptitle("Latency by target and precision (lower is better; labels: speed-up vs eager, paired rounds)")
+    figure.suptitle("Latency by target and precision (lower is better)\nlabels: speed-up vs eager, paired rounds")
     return figure
 
 

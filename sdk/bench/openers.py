@@ -120,7 +120,8 @@ def given_bundle_opener(bundle: Bundle, settings: BenchSettings) -> RowOpener:
         rss = settled_rss()
         runtime = open_runtime(row, bundle, settings)
         if not bundle.manifest.export.dynamic_batch:
-            row.throughput_note = "the bundle has a fixed batch of 1 (compile it with --dynamic-batch)"
+            if settings.batch > 1:
+                row.throughput_note = "the bundle has a fixed batch of 1 (compile it with --dynamic-batch)"
             return Opened(runtime, input_layout=input_layout(bundle), rss_before=rss)
         return Opened(runtime, open_batch_runner=lambda: runtime, input_layout=input_layout(bundle), rss_before=rss)
 
