@@ -16,8 +16,8 @@ configs are torchao's CPU ones, so the model runs on the CPU.
 
 from __future__ import annotations
 
-from sapiens2.errors import UserError
 import torch
+from sapiens2.errors import UserError
 from torch import nn
 
 SCHEMES = {

@@ -17,7 +17,7 @@ COLUMNS = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNC
 
 
 class StepBar:
-    """One bar: ``step`` names what runs now; ``total``/``advance``/``complete`` move the count."""
+    """One bar: ``step`` names what runs now; ``set_total``, ``advance`` and ``complete`` move the count."""
 
     def __init__(self, progress: Progress, total: int | None) -> None:
         self.progress = progress
