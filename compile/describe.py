@@ -165,6 +165,7 @@ def build_manifest(
             dynamic_batch=options.dynamic_batch,
             opset=opset,
             graph_optimizer=options.optimize_graph and options.target == "onnx",
+            deconv=options.deconv,
         ),
         inputs=(input_spec(wrapper, options),),
         outputs=output_specs(wrapper, example_outputs, options.dynamic_batch),

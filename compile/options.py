@@ -12,6 +12,11 @@ TARGETS = ("onnx", "openvino", "executorch", "coreml")
 QUANTIZED_PRECISIONS = ("int8", "int8-weights", "int4-weights")
 PRECISIONS = ("fp32", "fp16", "bf16", *QUANTIZED_PRECISIONS)
 DECODE_MODES = ("none", "only", "beside")
+# How stride-2 transposed convs (the heads' upsampling) are exported: as they are, or as one plain conv over
+# the four output phases (compile/phase_deconv.py). ONNX Runtime runs the phase form 1.2x faster on the 0.1b
+# pose at 512x384 and can int8-quantize it; OpenVINO runs both alike; the mobile delegates were not measured.
+DECONV_FORMS = ("native", "phase")
+DEFAULT_DECONV = {"onnx": "phase"}
 PREPROCESS_LAYOUTS = ("NHWC", "NCHW")
 DEFAULT_INPUT_SIZE = (1024, 768)
 SIZE_MULTIPLE = 16
@@ -83,6 +88,7 @@ class CompileOptions:
     min_miou: float | None = None
     allow_portable: bool = False
     also_partitioners: tuple[str, ...] = ()
+    deconv: str | None = None  # None: DEFAULT_DECONV of the target, else native
 
     def __post_init__(self) -> None:
         _choice("target", self.target, TARGETS)
@@ -90,7 +96,10 @@ class CompileOptions:
             object.__setattr__(self, "precision", DEFAULT_PRECISION.get(self.target, "fp32"))
         if self.target in IMAGE_INPUT_TARGETS and self.in_graph_preprocess is None:
             object.__setattr__(self, "in_graph_preprocess", "NHWC")
+        if self.deconv is None:
+            object.__setattr__(self, "deconv", DEFAULT_DECONV.get(self.target, "native"))
         _choice("precision", self.precision, PRECISIONS)
+        _choice("deconv form", self.deconv, DECONV_FORMS)
         _choice("attention", self.attention, ATTENTION_KINDS)
         _choice("decode", self.decode, DECODE_MODES)
         if self.in_graph_preprocess is not None:

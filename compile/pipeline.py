@@ -36,6 +36,7 @@ from .artifact import ExportedArtifact
 from .describe import build_manifest
 from .errors import CompileError, FidelityGateError
 from .options import CompileOptions
+from .phase_deconv import deconv_form
 from .source import load_checkpoint_model, random_weights_model
 from .verify import verify_artifact
 from .wrappers import DECODED_OUTPUTS, ExportWrapper, attention_mode
@@ -124,7 +125,8 @@ def compile_bundle(
                     plan = quantize_step.plan_quantization(wrapper, options)
             with clock("export"):
                 example = dict(zip(wrapper.output_names, (t.numpy() for t in wrapper(wrapper.example_input()))))
-                files = (export or quantize_step.exporter(plan, backend) or backend.export_artifact)(wrapper, stage.path, options)
+                with deconv_form(model, options.deconv):
+                    files = (export or quantize_step.exporter(plan, backend) or backend.export_artifact)(wrapper, stage.path, options)
                 # Backends with report sections or unverifiable files (executorch, coreml) return an ExportedArtifact.
                 exported = files if isinstance(files, ExportedArtifact) else ExportedArtifact(list(files))
                 files = exported.files

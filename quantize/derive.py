@@ -40,6 +40,7 @@ def bundle_options(bundle: Bundle, **changes: Any) -> CompileOptions:
         decode=export.decode,
         dynamic_batch=export.dynamic_batch,
         optimize_graph=export.graph_optimizer,
+        deconv=export.deconv,
     )
     return replace(recorded, **changes)
 

@@ -37,10 +37,12 @@ def load(
     ``flip=True``, ``detector=...``). ``input_size`` is (height, width); default: the size the
     checkpoint was made for (1024x768 for official checkpoints). ``precision``: fp32 (CPU default),
     bf16 (CUDA default), fp16, or on the CPU ``int8`` / ``int8-weights`` (torchao, linears only);
-    a bundle has the precision it was compiled with.
+    a bundle has the precision and input size it was compiled with: asking for others is refused.
     """
     if source is not None and Path(source).is_dir() and (Path(source) / "manifest.json").is_file():
-        return _load_bundle(Path(source), batch_size=batch_size, **pipeline_options)
+        return _load_bundle(
+            Path(source), batch_size=batch_size, precision=precision, input_size=input_size, **pipeline_options
+        )
     if isinstance(source, str) and source.startswith(("http://", "https://")):
         raise UserError("server URLs are not supported yet: give a checkpoint or a compiled bundle directory")
     model, meta = _task_model(source, arch, task, random_weights, seed)
@@ -78,12 +80,24 @@ def _task_model(source: Any, arch: Any, task: str | None, random_weights: bool, 
     return model, {"source": "random-weights", "warning": RANDOM_WEIGHTS_WARNING, "random_weights": True}
 
 
-def _load_bundle(path: Path, batch_size: int, **pipeline_options: Any) -> Predictor:
+def _load_bundle(
+    path: Path, batch_size: int, precision: str | None, input_size: tuple[int, int] | None, **pipeline_options: Any
+) -> Predictor:
     from sapiens2.bundle import read_bundle
     from sapiens2.targets import open_verified
 
     bundle = read_bundle(path, verify=True)
     manifest = bundle.manifest
+    if precision is not None and precision != manifest.precision:
+        raise UserError(
+            f"{path} is a {manifest.precision} bundle, not {precision}: a bundle runs at the precision it was compiled with "
+            f"(make a {precision} one with `sapiens2 compile --precision {precision}` or `sapiens2 quantize`)"
+        )
+    if input_size is not None and tuple(input_size) != tuple(manifest.export.input_size):
+        height, width = manifest.export.input_size
+        raise UserError(
+            f"{path} was compiled for {height}x{width} inputs, not {input_size[0]}x{input_size[1]}: compile it again at that size"
+        )
     runtime = open_verified(bundle)
     spec = manifest.inputs[0]
     io = ModelIO(

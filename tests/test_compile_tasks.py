@@ -13,6 +13,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import onnx
 import pytest
 import torch
 from fixture_paths import case_json
@@ -35,7 +36,7 @@ from test_compile_cli import one_torch_thread  # noqa: F401 - fixture
 
 TWO_LAYERS = {"embed_dims": 64, "num_layers": 2, "num_heads": 4, "feedforward_channels": 256, "num_tokenizer_layers": 2}
 OPTIONS = {
-    "pose": {"in_graph_preprocess": "NHWC", "decode": "beside"},
+    "pose": {"in_graph_preprocess": "NHWC", "decode": "beside", "deconv": "native"},
     "seg": {"decode": "only", "optimize_graph": True},
     "normal": {"dynamic_batch": True},
     "albedo": {"in_graph_preprocess": "NCHW"},
@@ -83,6 +84,14 @@ def test_every_task_compiles_with_its_outputs(compiled: dict[str, tuple[Path, Pa
     for index, spec in enumerate(manifest.outputs):
         if f"out{index}" in raw and spec.name not in ("labels", "keypoints"):
             assert spec.shape[1:] == raw[f"out{index}"][1:], spec.name  # the official output shapes
+
+
+@pytest.mark.parametrize("task,form,op_types", [("seg", "phase", {"DepthToSpace"}), ("pose", "native", {"ConvTranspose"})])
+def test_transposed_convs_are_exported_in_the_recorded_form(compiled: dict[str, tuple[Path, Path]], task: str, form: str, op_types: set[str]) -> None:
+    path = compiled[task][1]
+    assert read_bundle(path).manifest.export.deconv == form
+    graph_ops = {node.op_type for node in onnx.load(path / "model.onnx", load_external_data=False).graph.node}
+    assert graph_ops & {"ConvTranspose", "DepthToSpace"} == op_types
 
 
 def test_seg_labels_only(compiled: dict[str, tuple[Path, Path]]) -> None:
@@ -178,7 +187,7 @@ def test_a_bundle_predicts_what_its_checkpoint_predicts(compiled: dict[str, tupl
     checkpoint, bundle = compiled[task]
     image = str(data_dir() / "images" / "messi5.jpg")
     size = tuple(case_json(f"task_{task}")["img_size"])
-    from_bundle = sapiens2.load(bundle).predict(image)
+    from_bundle = sapiens2.load(bundle, precision="fp32", input_size=size).predict(image)
     from_torch = sapiens2.load(checkpoint, input_size=size).predict(image)
     assert from_bundle.meta["runtime"] == "onnxruntime" and from_torch.meta["runtime"] == "torch"
     if task == "pose":
@@ -198,3 +207,16 @@ def test_a_bundle_predicts_what_its_checkpoint_predicts(compiled: dict[str, tupl
             # fp32 RoPE in the artifact vs the checkpoint's bf16 RoPE: ~1e-4 of the output's range.
             scale = np.abs(array).max()
             np.testing.assert_allclose(from_bundle.arrays()[name], array, rtol=0, atol=2e-4 * scale, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "asked,message", [({"precision": "int8"}, "is a fp32 bundle, not int8"), ({"input_size": (256, 192)}, "compiled for 128x96 inputs, not 256x192")]
+)
+def test_a_bundle_refuses_a_precision_or_size_it_was_not_compiled_for(
+    compiled: dict[str, tuple[Path, Path]], asked: dict[str, object], message: str
+) -> None:
+    import sapiens2
+    from sapiens2.errors import UserError
+
+    with pytest.raises(UserError, match=message):
+        sapiens2.load(compiled["seg"][1], **asked)

@@ -23,6 +23,7 @@ from ..compile import (
     parse_input_size,
 )
 from ..compile.options import (
+    DECONV_FORMS,
     DEFAULT_TILE_SIZE,
     DEFAULT_WINDOW,
     PRECISIONS,
@@ -88,6 +89,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="decode in the graph (seg: labels, pose: peaks + scores); 'beside' keeps the raw outputs too",
     )
     parser.add_argument("--dynamic-batch", action="store_true", help="leave the batch dimension free")
+    parser.add_argument(
+        "--deconv",
+        choices=DECONV_FORMS,
+        help="export the heads' stride-2 transposed convs as they are, or as one plain conv over the four output phases "
+        "(same function, faster in ONNX Runtime and int8-quantizable there); default: phase for onnx, native elsewhere",
+    )
     parser.add_argument("--min-cosine", type=float, help="fidelity gate (default 0.9999 for fp32, 0.999 for fp16/bf16)")
     parser.add_argument(
         "--optimize-graph", action="store_true", help="ONNX: tidy the graph with onnxscript's optimizer (slower export, same speed)"
@@ -179,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
         min_cosine=args.min_cosine,
         threads=args.threads,
         optimize_graph=args.optimize_graph,
+        deconv=args.deconv,
         allow_portable=args.allow_portable,
         also_partitioners=tuple(dict.fromkeys(args.also_partitioner)),
         **quantization_options(args),
