@@ -79,9 +79,15 @@ class PhaseDeconv2d(nn.Module):
         height, width = x.shape[-2:]
         padded = F.pad(x, (self.pad_before, self.pad_after, self.pad_before, self.pad_after))
         y = F.conv2d(padded, self.weight, self.bias)
-        phases = y.unflatten(1, (4, self.out_channels))
+        channels = self.out_channels
+        # Plain slices only (no integer indexing): mobile delegates take slices but not selects.
         parts = [
-            phases[:, 2 * a + b, :, self.starts[a] : self.starts[a] + height, self.starts[b] : self.starts[b] + width]
+            y[
+                :,
+                (2 * a + b) * channels : (2 * a + b + 1) * channels,
+                self.starts[a] : self.starts[a] + height,
+                self.starts[b] : self.starts[b] + width,
+            ]
             for a in PHASES
             for b in PHASES
         ]

@@ -51,7 +51,7 @@ def pose_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def seg_fp16_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2-layer encoder with the fixture's seg head, fp16, labels only, also lowered for the Core ML delegate."""
+    """A 2-layer encoder with the fixture's seg head, fp16, labels only, deconvs as phase convs, also lowered for the Core ML delegate."""
     root = tmp_path_factory.mktemp("et16")
     torch.manual_seed(0)
     model = build_task_model("seg", TWO_LAYERS, head=SEG["head_config"], img_size=tuple(SEG["img_size"]))
@@ -62,6 +62,7 @@ def seg_fp16_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
         precision="fp16",
         decode="only",
         also_partitioners=("coreml",),
+        deconv="phase",
         threads=1,
     )
     return compile_bundle(from_checkpoint(root / "seg.safetensors"), options, root / "bundle").path
@@ -119,6 +120,8 @@ def test_fp16_program_keeps_the_io_contract(seg_fp16_bundle: Path) -> None:
     assert (
         manifest.precision == "fp16" and manifest.inputs[0].dtype == "float32" and manifest.output_names == ("labels",)
     )
+    # The phase convs' slices and pixel shuffle are delegated too: one XNNPACK delegate, nothing on portable kernels.
+    assert manifest.export.deconv == "phase"
     assert report["placement"]["delegates"] == {"XnnpackBackend": 1} and report["placement"]["portable_gated"] == {}
     assert report["gate"]["passed"] and report["summary"]["vs_reference"]["label_agreement"] >= 0.99
     labels = open_bundle(seg_fp16_bundle, threads=1).run({"image": np.zeros((1, 3, *SEG["img_size"]), np.float32)})[
