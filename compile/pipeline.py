@@ -35,6 +35,7 @@ from . import openvino as openvino_target
 from .artifact import ExportedArtifact
 from .describe import build_manifest
 from .errors import CompileError, FidelityGateError
+from .memory import check_memory
 from .options import CompileOptions
 from .phase_deconv import deconv_form
 from .source import load_checkpoint_model, random_weights_model
@@ -117,6 +118,7 @@ def compile_bundle(
         with clock("load"):
             model, source = load(options)
         check_model(model, options)
+        check_memory(model, options)
         with attention_mode(model, options.attention, options.tile_size, options.window):
             wrapper = ExportWrapper(model, options.input_size, options.in_graph_preprocess, options.decode).eval()
             plan = None

@@ -9,12 +9,14 @@ Schemes (choices measured in docs/toolchain.md):
   against 523 ms, at the same fidelity (output cosine 0.99407 vs 0.99409). Quantizing all op types (Add/Mul/Softmax/Concat) ruins
   fidelity (min token cosine 0.69), and listing ``MatMul`` instead of ``Gemm`` after the
   pre-processing leaves the linears in fp32.
-* ``int8-weights``: dynamic quantization: int8 per-channel weights, activations quantized at run
-  time (``MatMulInteger``, ``ConvInteger``); no calibration data.
+* ``int8-weights``: dynamic quantization of the linears: int8 per-channel weights, activations
+  quantized at run time (``MatMulInteger``); no calibration data. Convolutions stay fp32: ONNX
+  Runtime's ``ConvInteger`` is slow on the CPU (0.1b pose at 512x384: 2.5 s in its two convolutions,
+  the whole model 0.70x eager against 1.20x for fp32).
 
-The heads' transposed convs are quantized as the plain convs of the default phase export
-(``--deconv phase``; ONNX Runtime has no int8 ``ConvTranspose`` kernel and would dequantize them);
-with ``--deconv native`` the dynamic scheme leaves them in float.
+The static scheme quantizes the heads' transposed convs as the plain convs of the default phase
+export (``--deconv phase``): ONNX Runtime has no int8 ``ConvTranspose`` kernel and dequantizes
+them (``--deconv native``).
 * ``int4-weights``: ``MatMulNBits``, 4-bit symmetric weights in blocks of 32 on the linears'
   ``MatMul``; convolutions stay fp32.
 
@@ -41,18 +43,18 @@ MODEL_FILE = "model.onnx"
 WRAPPER_PREFIX = "model."  # ExportWrapper holds the task model as ``.model``
 SCOPES_KEY = "pkg.torch.onnx.name_scopes"
 STATIC_OP_TYPES = ["Gemm", "Conv", "ConvTranspose"]
-DYNAMIC_OP_TYPES = ["MatMul", "Conv"]
+DYNAMIC_OP_TYPES = ["MatMul"]
 INT4_BLOCK = 32
 CALIBRATION_FLUSH = 4  # intermediate outputs kept before the calibrator folds them into histograms
 # The torch layers each scheme's op types cover (Gemm/MatMul: linears; Conv: convolutions, transposed ones as phase convs).
 LAYER_TYPES = {
     "int8": (nn.Linear, nn.Conv2d, nn.ConvTranspose2d),
-    "int8-weights": (nn.Linear, nn.Conv2d, nn.ConvTranspose2d),
+    "int8-weights": (nn.Linear,),
     "int4-weights": (nn.Linear,),
 }
 SCHEMES = {
     "int8": ("static QDQ", "int8 per output channel, symmetric", "uint8 per tensor, calibrated (percentile)"),
-    "int8-weights": ("dynamic", "int8 per output channel, symmetric", "uint8 per tensor, computed at run time"),
+    "int8-weights": ("dynamic", "int8 per output channel, symmetric (linears; convolutions fp32)", "uint8 per tensor, computed at run time"),
     "int4-weights": ("MatMulNBits", f"int4 symmetric, blocks of {INT4_BLOCK} (linears; convolutions fp32)", "float"),
 }
 

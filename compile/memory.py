@@ -1,0 +1,57 @@
+"""Refuse a compile whose weights cannot fit in this machine's memory, before the export starts.
+
+An out-of-memory kill ends a compile with no message at all, after minutes of work. Weights are
+what a compile cannot do without, so they make a lower bound: the fp32 PyTorch model stays
+resident (it is the reference), and verification opens the artifact in its runtime beside it,
+with a second copy of the weights (at the artifact's precision; quantizers first read the fp32
+artifact). The check runs once the model is loaded, so the memory still available must hold that
+second copy; otherwise the compile stops with the figures, and compile/README.md's memory section
+says what the large sizes need.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sapiens2.models import Sapiens2TaskModel
+
+from .errors import CompileError
+from .options import CompileOptions
+
+MEMINFO = Path("/proc/meminfo")
+# Bytes per parameter of the runtime's copy: float artifacts at their precision, quantized ones
+# as the fp32 artifact their tool starts from.
+RUNTIME_BYTES_PER_PARAMETER = {"fp32": 4, "fp16": 2, "bf16": 2}
+FP32_BYTES = 4
+GB = 1e9
+
+
+def available_bytes() -> int | None:
+    """MemAvailable + SwapFree from /proc/meminfo; None where the OS does not say (the check is skipped)."""
+    try:
+        fields = dict(line.split(":", 1) for line in MEMINFO.read_text().splitlines() if ":" in line)
+        return sum(int(fields[name].split()[0]) * 1024 for name in ("MemAvailable", "SwapFree"))
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def runtime_copy_bytes(parameters: int, options: CompileOptions) -> int:
+    """Bytes of the weights the target's runtime (or quantizer) holds beside the loaded model."""
+    return parameters * (FP32_BYTES if options.quantized else RUNTIME_BYTES_PER_PARAMETER[options.precision])
+
+
+def check_memory(model: Sapiens2TaskModel, options: CompileOptions, available: int | None = None) -> None:
+    """Raise CompileError when the runtime's copy of the weights exceeds ``available`` bytes (default: this machine's now)."""
+    available = available_bytes() if available is None else available
+    if available is None:
+        return
+    parameters = sum(p.numel() for p in model.parameters())
+    needed = runtime_copy_bytes(parameters, options)
+    if needed > available:
+        raise CompileError(
+            f"not enough memory to compile this {parameters / 1e9:.2f}B-parameter model for {options.target} "
+            f"{options.precision}: verifying opens the artifact with {needed / GB:.1f} GB of weights beside the "
+            f"{FP32_BYTES * parameters / GB:.1f} GB PyTorch model already loaded, and {available / GB:.1f} GB is left "
+            "(free RAM + swap). Use a machine with more memory: compile/README.md, 'Memory: compiling the large "
+            "sizes', lists what each size needs"
+        )

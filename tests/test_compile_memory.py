@@ -1,0 +1,51 @@
+"""The memory check: a compile whose weights cannot fit stops with the figures instead of an OOM kill."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sapiens2.compile import CompileError, CompileOptions
+from sapiens2.compile import memory
+from sapiens2.compile.source import random_weights_model
+from test_compile_cli import TINY_SEG, assert_refused, one_torch_thread  # noqa: F401 - fixture
+
+
+def test_available_memory_is_read_from_the_kernel() -> None:
+    available = memory.available_bytes()
+    physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    swap = (
+        int(next(line for line in memory.MEMINFO.read_text().splitlines() if line.startswith("SwapTotal:")).split()[1])
+        * 1024
+    )
+    assert available is not None and 0 < available <= physical + swap
+
+
+def test_the_runtime_copy_is_counted_at_the_artifact_precision() -> None:
+    parameters = 1_000_000
+    assert memory.runtime_copy_bytes(parameters, CompileOptions("onnx")) == 4_000_000
+    assert memory.runtime_copy_bytes(parameters, CompileOptions("openvino", precision="fp16")) == 2_000_000
+    assert (
+        memory.runtime_copy_bytes(parameters, CompileOptions("onnx", precision="int8")) == 4_000_000
+    )  # quantizers read fp32
+
+
+def test_a_model_too_big_for_the_memory_left_is_refused_with_the_figures() -> None:
+    model, _ = random_weights_model(
+        "seg",
+        {"embed_dims": 64, "num_layers": 2, "num_heads": 4, "feedforward_channels": 256, "num_tokenizer_layers": 2},
+        (64, 48),
+    )
+    parameters = sum(p.numel() for p in model.parameters())
+    options = CompileOptions("onnx", (64, 48))
+    memory.check_memory(model, options, available=4 * parameters)  # exactly enough: passes
+    with pytest.raises(
+        CompileError, match=r"not enough memory .* for onnx fp32: verifying opens the artifact with 0\.0 GB"
+    ):
+        memory.check_memory(model, options, available=4 * parameters - 1)
+
+
+def test_cli_refuses_before_exporting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memory, "available_bytes", lambda: 1_000_000)
+    assert_refused(tmp_path, ["compile", "--target", "onnx", *TINY_SEG], "not enough memory to compile")
