@@ -76,6 +76,10 @@ def test_matrix_expands_every_combination_with_the_reference_first() -> None:
         assert len(set(members)) == len(members) == 8
     assert RowSpec("seg", (32, 32), "onnx", "fp16", "tiled") in rows
     assert RowSpec("seg", (32, 32), "onnx", "fp16", "tiled").label == "onnx fp16 tiled"
+    # A given bundle's deconv form shows only where it is not the target's default.
+    assert RowSpec("seg", (32, 32), "onnx", "fp32", "sdpa", "native").label == "onnx fp32 native-deconv"
+    assert RowSpec("seg", (32, 32), "onnx", "fp32", "sdpa", "phase").label == "onnx fp32"
+    assert RowSpec("seg", (32, 32), "openvino", "fp32", "sdpa", "phase").label == "openvino fp32 phase-deconv"
 
 
 def test_matrix_reads_targets_and_precisions_when_called(monkeypatch: pytest.MonkeyPatch) -> None:

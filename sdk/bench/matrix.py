@@ -46,6 +46,7 @@ class RowSpec:
     target: str
     precision: str = REFERENCE_PRECISION
     attention: str | None = REFERENCE_ATTENTION  # None where the row has no such switch (MediaPipe)
+    deconv: str | None = None  # a given bundle's export form of the heads' deconvs; None: the target's default
 
     @property
     def group(self) -> tuple[str, tuple[int, int]]:
@@ -58,9 +59,11 @@ class RowSpec:
 
     @property
     def label(self) -> str:
-        """``onnx fp32``, with the attention mode when it is not the reference's."""
+        """``onnx fp32``, with the attention mode when it is not the reference's and the deconv form when it is not the target's default."""
         attention = "" if self.attention in (None, REFERENCE_ATTENTION) else f" {self.attention}"
-        return f"{self.target} {self.precision}{attention}"
+        default_deconv = compile_options.DEFAULT_DECONV.get(self.target, "native")
+        deconv = "" if self.deconv in (None, default_deconv) else f" {self.deconv}-deconv"
+        return f"{self.target} {self.precision}{attention}{deconv}"
 
 
 def reference_row(task: str, input_size: tuple[int, int]) -> RowSpec:

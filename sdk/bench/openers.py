@@ -184,4 +184,5 @@ def delegated_share(placement: Mapping[str, Any] | None) -> float | None:
 def bundle_spec(bundle: Bundle) -> RowSpec:
     """The row a given bundle is: its task, size, target, precision and attention."""
     manifest = bundle.manifest
-    return RowSpec(manifest.task, tuple(manifest.export.input_size), manifest.target, manifest.precision, manifest.export.attention)
+    export = manifest.export
+    return RowSpec(manifest.task, tuple(export.input_size), manifest.target, manifest.precision, export.attention, export.deconv)
