@@ -13,8 +13,9 @@ QUANTIZED_PRECISIONS = ("int8", "int8-weights", "int4-weights")
 PRECISIONS = ("fp32", "fp16", "bf16", *QUANTIZED_PRECISIONS)
 DECODE_MODES = ("none", "only", "beside")
 # How stride-2 transposed convs (the heads' upsampling) are exported: as they are, or as one plain conv over
-# the four output phases (compile/phase_deconv.py). ONNX Runtime runs the phase form 1.2x faster on the 0.1b
-# pose at 512x384 and can int8-quantize it; OpenVINO runs both alike; the mobile delegates were not measured.
+# the four output phases (compile/phase_deconv.py). ONNX Runtime runs the 0.1b pose at 512x384 at 1.16-1.20x
+# eager in the phase form against 1.04-1.11x native, and can int8-quantize it; OpenVINO runs both alike; the
+# mobile delegates were not measured.
 DECONV_FORMS = ("native", "phase")
 DEFAULT_DECONV = {"onnx": "phase"}
 PREPROCESS_LAYOUTS = ("NHWC", "NCHW")

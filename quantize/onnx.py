@@ -13,12 +13,12 @@ Schemes (choices measured in docs/toolchain.md):
   quantized at run time (``MatMulInteger``); no calibration data. Convolutions stay fp32: ONNX
   Runtime's ``ConvInteger`` is slow on the CPU (0.1b pose at 512x384: 2.5 s in its two convolutions,
   the whole model 0.70x eager against 1.20x for fp32).
+* ``int4-weights``: ``MatMulNBits``, 4-bit symmetric weights in blocks of 32 on the linears'
+  ``MatMul``; convolutions stay fp32.
 
 The static scheme quantizes the heads' transposed convs as the plain convs of the default phase
 export (``--deconv phase``): ONNX Runtime has no int8 ``ConvTranspose`` kernel and dequantizes
 them (``--deconv native``).
-* ``int4-weights``: ``MatMulNBits``, 4-bit symmetric weights in blocks of 32 on the linears'
-  ``MatMul``; convolutions stay fp32.
 
 Layers the sensitivity scan keeps are excluded by node name (``nodes_to_exclude``), found through
 the module path the dynamo exporter records on every node (``pkg.torch.onnx.name_scopes``).

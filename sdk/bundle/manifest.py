@@ -90,7 +90,7 @@ class ExportSettings:
     dynamic_batch: bool
     opset: int | None = None
     graph_optimizer: bool = False
-    deconv: str = "native"  # "phase": stride-2 transposed convs exported as plain convs (bundles before 0.1 omit it)
+    deconv: str = "native"  # "phase": stride-2 transposed convs exported as plain convs (older bundles omit it)
 
 
 @dataclass(frozen=True)
