@@ -1,4 +1,9 @@
-"""Where the official fixtures live, and tiny stand-ins for the multi-GB official checkpoints."""
+"""Where the official fixtures and the sample data live, and tiny stand-ins for the multi-GB official checkpoints.
+
+Both are copies kept in the repository (tests/fixtures/official, tests/data; see tests/fixtures/README.md),
+so a plain clone runs its suite. ``SAPIENS2_TEST_ROOT`` points the tests at another folder laid out the same
+way (``fixtures/official``, ``data``).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,13 @@ from pathlib import Path
 
 import torch
 
-SHARED = Path(os.environ.get("SAPIENS2_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-OFFICIAL = SHARED / "fixtures" / "official"
+TESTS = Path(__file__).resolve().parent
+ROOT = Path(os.environ.get("SAPIENS2_TEST_ROOT", TESTS))
+OFFICIAL = ROOT / "fixtures" / "official"
+DATA = ROOT / "data"
+IMAGES = DATA / "images"
+# The workspace's master copy, compared with ours by test_fixture_copies.py where it exists.
+WORKSPACE_SHARED = TESTS.parents[1] / "shared"
 CHECKPOINT_SHAPES = OFFICIAL / "checkpoint_shapes.json"
 BACKBONE_CASES = ("backbone_rope_bf16", "backbone_rope_fp32", "backbone_4k_rope_bf16", "backbone_4k_rope_fp32")
 TASK_CASES = ("task_pose", "task_seg", "task_normal", "task_pointmap", "task_albedo")

@@ -18,6 +18,7 @@ from sapiens2.compile import CompileOptions, compile_bundle, from_checkpoint
 from sapiens2.compile.source import random_weights_model
 from sapiens2.targets import open_bundle
 from sapiens2.targets.onnxruntime import OnnxRuntime
+from fixture_paths import case_checkpoint
 from test_compile_cli import one_torch_thread, run_cli  # noqa: F401 - fixture
 
 TINY = "64,2,4,256,2"
@@ -139,9 +140,7 @@ def test_user_mistakes_exit_2(argv: list[str], message: str) -> None:
 
 
 def test_checkpoint_names_its_task() -> None:
-    checkpoint = "/work/shared/fixtures/official/task_seg/model.safetensors"
-    if not Path(checkpoint).is_file():
-        pytest.skip("official fixtures not here")
+    checkpoint = str(case_checkpoint("task_seg"))
     code, stdout, stderr = run_cli(["bench", "--checkpoint", checkpoint, "--targets", "torch", "--sizes", "64x48", *FAST, "--json"])
     assert code == 0, stderr
     report = json.loads(stdout)

@@ -11,9 +11,8 @@ import pytest
 
 from sapiens2.cli.main import main
 
-from fixture_paths import SHARED, case_checkpoint
+from fixture_paths import IMAGES, case_checkpoint
 
-IMAGES = SHARED / "data" / "images"
 POSE = ["-c", str(case_checkpoint("task_pose")), "--input-size", "256x192"]
 
 

@@ -22,9 +22,8 @@ from sapiens2.processing import (
 )
 from sapiens2.checkpoints import load_model
 
-from fixture_paths import SHARED, case_checkpoint
+from fixture_paths import IMAGES, case_checkpoint
 
-IMAGES = SHARED / "data" / "images"
 MESSI = IMAGES / "messi5.jpg"
 POSE_SIZE = (256, 192)  # (H, W): small, to keep the fixture model fast
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from fixture_paths import BACKBONE_CASES, OFFICIAL, SHARED
+from fixture_paths import BACKBONE_CASES, OFFICIAL, DATA, IMAGES, ROOT
 from safetensors.numpy import load_file
 from sapiens2.processing import (
     HogPersonDetector,
@@ -25,9 +25,8 @@ from sapiens2.processing import (
     read_image,
 )
 
-IMAGES = SHARED / "data" / "images"
 if not OFFICIAL.is_dir():
-    pytest.skip(f"official fixtures not found at {OFFICIAL} (set SAPIENS2_SHARED)", allow_module_level=True)
+    pytest.skip(f"official fixtures not found at {OFFICIAL} (set SAPIENS2_TEST_ROOT)", allow_module_level=True)
 
 TOPDOWN_CASES = ["messi5", "basketball1"]
 
@@ -35,7 +34,7 @@ TOPDOWN_CASES = ["messi5", "basketball1"]
 def _topdown_case(name: str) -> tuple[dict, dict[str, np.ndarray], np.ndarray]:
     cases = json.loads((OFFICIAL / "processing" / "cases.json").read_text())
     case = cases[f"topdown_{name}"]
-    image = read_image(SHARED / Path(case["image"]).relative_to("shared"))
+    image = read_image(ROOT / Path(case["image"]).relative_to("shared"))
     return case, load_file(OFFICIAL / "processing" / f"topdown_{name}.safetensors"), image
 
 
@@ -90,7 +89,7 @@ def test_udp_decode_matches_official(name: str) -> None:
 def test_packaged_label_metadata_equals_shared_copy() -> None:
     for name in ("keypoints308.json", "seg29.json"):
         packaged = json.loads(resources.files("sapiens2").joinpath("data", name).read_text(encoding="utf-8"))
-        assert packaged == json.loads((SHARED / "data" / name).read_text(encoding="utf-8"))
+        assert packaged == json.loads((DATA / name).read_text(encoding="utf-8"))
 
 
 def test_read_sample_images() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from fixture_paths import OFFICIAL, SHARED, case_checkpoint, case_json
+from fixture_paths import OFFICIAL, IMAGES, case_checkpoint, case_json
 from safetensors.torch import load_file
 from sapiens2.checkpoints import load_model
 from sapiens2.errors import UserError
@@ -22,7 +22,7 @@ from torch.utils._python_dispatch import is_traceable_wrapper_subclass
 import sapiens2
 
 POSE = case_json("task_pose")
-MESSI = SHARED / "data" / "images" / "messi5.jpg"
+MESSI = IMAGES / "messi5.jpg"
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
