@@ -184,7 +184,7 @@ def test_torch_rows_share_the_reference_weights(seg_reference: Reference, tmp_pa
     rows = {row.spec.label: row for row in report.rows}
     assert list(rows) == ["torch fp32", "torch fp32 tiled", "torch fp16", "torch fp16 tiled"]
     reference, tiled = rows["torch fp32"], rows["torch fp32 tiled"]
-    assert reference.fidelity["cosine"] == 1.0 and reference.throughput.batch == 2
+    assert reference.fidelity["cosine"] == pytest.approx(1.0, abs=1e-12) and reference.throughput.batch == 2
     assert tiled.status == "ok" and tiled.fidelity["max_abs"] < 1e-5  # tiled attention is exact
     assert tiled.throughput.images_per_s == pytest.approx(2000 / tiled.throughput.timing.median_ms)
     parameters = sum(p.numel() * 4 for p in Weights("seg", arch=TINY_ARCH, seed=1).load(SIZE).parameters())
@@ -200,7 +200,7 @@ def test_torch_int8_rows_quantize_a_copy_with_torchao(tmp_path: Path) -> None:
     rows = {row.spec.label: row for row in report.rows}
     model = Weights("seg", arch=TINY_ARCH, seed=1).load(SIZE)
     linears = sum(m.weight.numel() * 4 for m in model.modules() if isinstance(m, torch.nn.Linear))
-    assert rows["torch fp32"].fidelity["cosine"] == 1.0  # the reference kept its fp32 weights
+    assert rows["torch fp32"].fidelity["cosine"] == pytest.approx(1.0, abs=1e-12)  # the reference kept its fp32 weights
     for precision, scheme in (("int8", "torchao Int8DynamicActivationInt8Weight"), ("int8-weights", "torchao Int8WeightOnly")):
         row = rows[f"torch {precision}"]
         assert (row.status, row.quantization) == ("ok", scheme), row.reason
@@ -219,7 +219,7 @@ def test_torch_compile_row_records_its_compile_time(monkeypatch: pytest.MonkeyPa
     report = run_matrix(specs, {"seg": Weights("seg", arch=TINY_ARCH, seed=1)}, BenchSettings(runs=1, warmup=0, threads=1), BundleCache(tmp_path))
     row = report.rows[1]
     assert (row.spec.target, row.status, row.runtime) == ("torch-compile", "ok", "torch-compile")
-    assert row.compile_s is not None and row.compile_s > 0 and row.fidelity["cosine"] == 1.0
+    assert row.compile_s is not None and row.compile_s > 0 and row.fidelity["cosine"] == pytest.approx(1.0, abs=1e-12)
 
 
 @pytest.mark.slow

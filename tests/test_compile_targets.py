@@ -6,6 +6,7 @@ OpenVINO, with the bf16 hint) and windowed (approximate, ONNX, through the comma
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -50,14 +51,36 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
 
 
-def test_tiled_attention_reproduces_the_official_outputs(bundles: dict[str, Path]) -> None:
+# bf16 keeps 8 significant bits (a relative step of 2^-8): a pixel whose two best official logits are closer
+# than this share of the largest |logit| (about five such steps) may flip class under bf16 arithmetic; one
+# farther apart must not.
+BF16_CLEAR_MARGIN = 0.02
+
+
+def test_tiled_attention_reproduces_the_official_outputs(bundles: dict[str, Path], isa_path: Callable[[str], None]) -> None:
+    """Tiled attention is exact, so the bundle reproduces the official logits up to its arithmetic.
+
+    What "reproduces" means depends on the arithmetic the CPU really ran: OpenVINO's bf16 hint computes in
+    bf16 only on CPUs with AVX512-BF16 or AMX (the runtime records the precision it used) and in f32
+    elsewhere. f32: cosine > 0.9999 and the same class on > 99 % of pixels. bf16: cosine > 0.999 and the
+    same class wherever the official top-2 margin is clear (BF16_CLEAR_MARGIN), on > 99.9 % of those pixels;
+    near-tied pixels of these random-weight logits may flip.
+    """
     report = read_bundle(bundles["openvino-tiled"]).report()
-    bf16 = report["runtime"]["settings"]["INFERENCE_PRECISION_HINT"] == "bf16"  # f32 where the CPU lacks bf16
+    bf16 = report["runtime"]["settings"]["INFERENCE_PRECISION_HINT"] == "bf16"
     logits = fixture_logits(bundles["openvino-tiled"])
     assert logits.shape == OFFICIAL_LOGITS.shape == tuple(case_json("task_seg")["outputs"]["out0"])
+    agree = logits.argmax(1) == OFFICIAL_LOGITS.argmax(1)
     # fp32 RoPE rotation vs the official bf16-rounded q/k (see ExportWrapper): close, not identical.
-    assert cosine(logits, OFFICIAL_LOGITS) > (0.999 if bf16 else 0.9999)
-    assert np.mean(logits.argmax(1) == OFFICIAL_LOGITS.argmax(1)) > 0.99
+    if bf16:
+        top2 = np.sort(OFFICIAL_LOGITS, axis=1)[:, -2:]
+        clear = top2[:, 1] - top2[:, 0] > BF16_CLEAR_MARGIN * np.abs(OFFICIAL_LOGITS).max()
+        assert clear.mean() > 0.25  # enough pixels to judge
+        assert cosine(logits, OFFICIAL_LOGITS) > 0.999 and agree[clear].mean() > 0.999
+        isa_path(f"OpenVINO bf16 arithmetic: class agreement {agree[clear].mean():.4f} on the {clear.mean():.0%} clear-margin pixels ({agree.mean():.4f} on all)")
+    else:
+        assert cosine(logits, OFFICIAL_LOGITS) > 0.9999 and agree.mean() > 0.99
+        isa_path(f"OpenVINO f32 arithmetic (no bf16 on this CPU): class agreement {agree.mean():.4f}")
     assert report["gate"]["passed"] and report["gate"]["min_cosine"] == 0.999
     assert report["summary"]["vs_official"]["cosine"] > (0.999 if bf16 else 0.9999)
 

@@ -13,7 +13,8 @@ from sapiens2.compile import options as compile_options
 from sapiens2.errors import UserError
 from sapiens2.targets import runtime_class
 
-CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile")
+# The instruction sets that decide which kernels (fp32, bf16, int8) a CPU runtime can use.
+CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8")
 
 
 def machine_facts() -> dict[str, Any]:
@@ -21,13 +22,24 @@ def machine_facts() -> dict[str, Any]:
     cpu = _cpuinfo()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {
-        "cpu": cpu.get("model name", platform.processor() or platform.machine()),
-        "cpu_flags": [flag for flag in CPU_FLAGS if flag in cpu.get("flags", "").split()],
+        "cpu": cpu_model(cpu),
+        "cpu_flags": cpu_flags(cpu),
         "cores": cores,
         "memory_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else None,
         "platform": platform.platform(),
         "versions": {"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__, **_runtime_versions()},
     }
+
+
+def cpu_model(cpu: dict[str, str] | None = None) -> str:
+    """The CPU's model name (the platform's processor or machine name where /proc/cpuinfo is missing)."""
+    return (cpu if cpu is not None else _cpuinfo()).get("model name", platform.processor() or platform.machine())
+
+
+def cpu_flags(cpu: dict[str, str] | None = None) -> list[str]:
+    """The notable ISA flags (``CPU_FLAGS``) this CPU reports, in that order (empty off Linux)."""
+    present = set((cpu if cpu is not None else _cpuinfo()).get("flags", "").split())
+    return [flag for flag in CPU_FLAGS if flag in present]
 
 
 def _runtime_versions() -> dict[str, str]:
