@@ -42,7 +42,17 @@ TINY_ARCH = {"embed_dims": 64, "num_layers": 2, "num_heads": 4, "feedforward_cha
 INPUT_SIZE = (64, 48)
 # The bundles the app runs (ios_demo/README.md): pose with the heatmaps beside the in-graph peaks, seg labels.
 APP_BUNDLES = {"pose": "beside", "seg": "only"}
-APPLE_FRAMEWORKS = {"SwiftUI", "UIKit", "AVFoundation", "CoreML", "CoreImage", "CoreVideo", "CoreGraphics", "CryptoKit", "Foundation"}
+APPLE_FRAMEWORKS = {
+    "SwiftUI",
+    "UIKit",
+    "AVFoundation",
+    "CoreML",
+    "CoreImage",
+    "CoreVideo",
+    "CoreGraphics",
+    "CryptoKit",
+    "Foundation",
+}
 JSON_TYPES = {"String": (str,), "Bool": (bool,), "Int": (int,), "Double": (int, float), "Float": (int, float)}
 
 
@@ -96,12 +106,17 @@ def test_xcodegen_project_is_sane() -> None:
     assert [dep["package"] for dep in app["dependencies"]] == ["SapiensCore"] and "SapiensCore" in packages
     sources = {source["path"]: source for source in app["sources"]}
     assert all((IOS / path).is_dir() for path in sources)
-    assert sources["SapiensDemo/Bundles"]["type"] == "folder" and sources["SapiensDemo/Bundles"]["buildPhase"] == "resources"
+    assert (
+        sources["SapiensDemo/Bundles"]["type"] == "folder"
+        and sources["SapiensDemo/Bundles"]["buildPhase"] == "resources"
+    )
     # Every app source file is compiled: it lies under the sources folder and outside its excludes.
     excluded = sources["SapiensDemo"]["excludes"]
     assert all(not path.relative_to(APP).parts[0].startswith(tuple(excluded)) for path in APP.rglob("*.swift"))
     info = app["info"]["properties"]
-    assert info["NSCameraUsageDescription"] and info["UISupportedInterfaceOrientations"] == ["UIInterfaceOrientationPortrait"]
+    assert info["NSCameraUsageDescription"] and info["UISupportedInterfaceOrientations"] == [
+        "UIInterfaceOrientationPortrait"
+    ]
     assert app["info"]["path"].startswith("SapiensDemo/")
 
 
@@ -180,9 +195,13 @@ def test_the_key_check_catches_a_renamed_or_retyped_field(app_manifests: list[di
     pose, seg = app_manifests
     renamed = {**pose, "inputs": [{**pose["inputs"][0], "colour_order": "RGB"}]}
     del renamed["inputs"][0]["color_order"]
-    assert unread_keys(structs, "BundleManifest", [renamed, seg]) == ["manifest.inputs.color_order: missing from some manifests, but not optional in Swift"]
+    assert unread_keys(structs, "BundleManifest", [renamed, seg]) == [
+        "manifest.inputs.color_order: missing from some manifests, but not optional in Swift"
+    ]
     dynamic = {**seg, "outputs": [{**seg["outputs"][0], "shape": ["batch", 64, 48]}]}
-    assert unread_keys(structs, "BundleManifest", [pose, dynamic]) == ["manifest.outputs.shape: 'batch' is not a Swift Int"]
+    assert unread_keys(structs, "BundleManifest", [pose, dynamic]) == [
+        "manifest.outputs.shape: 'batch' is not a Swift Int"
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -201,14 +220,20 @@ def app_bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.mark.slow
-def test_compiled_bundles_are_what_the_app_feeds_and_reads(app_bundles: dict[str, Path], app_manifests: list[dict[str, Any]]) -> None:
+def test_compiled_bundles_are_what_the_app_feeds_and_reads(
+    app_bundles: dict[str, Path], app_manifests: list[dict[str, Any]]
+) -> None:
     import coremltools as ct
 
     structs = decodable_structs(MANIFEST_SWIFT.read_bytes())
     manifests = [read_bundle(path).manifest.to_dict() for path in app_bundles.values()]
     assert unread_keys(structs, "BundleManifest", manifests) == []
     for manifest, fast in zip(manifests, app_manifests):  # the fast check above saw the same contract
-        assert (manifest["inputs"], manifest["outputs"], manifest["labels"]) == (fast["inputs"], fast["outputs"], fast["labels"])
+        assert (manifest["inputs"], manifest["outputs"], manifest["labels"]) == (
+            fast["inputs"],
+            fast["outputs"],
+            fast["labels"],
+        )
     readable = {ct.proto.FeatureTypes_pb2.ArrayFeatureType.FLOAT32, ct.proto.FeatureTypes_pb2.ArrayFeatureType.FLOAT16,
                 ct.proto.FeatureTypes_pb2.ArrayFeatureType.INT32, ct.proto.FeatureTypes_pb2.ArrayFeatureType.DOUBLE}  # fmt: skip
     for path, manifest in zip(app_bundles.values(), manifests):
