@@ -33,15 +33,7 @@ final class DemoViewModel: ObservableObject {
         if let problem = found.problems.first {
             message = problem
         }
-        let slot = self.slot
-        camera.onFrame = { [weak self] frame in
-            guard let processor = slot.current else { return }
-            let outcome = Result { try processor.process(frame) }
-            let time = ProcessInfo.processInfo.systemUptime
-            Task { @MainActor in
-                self?.show(outcome, at: time)
-            }
-        }
+        camera.onFrame = Self.frameHandler(slot: slot, owner: self)
         camera.start(position: cameraPosition)
         if let first = bundles.first(where: { $0.manifest.task == task }) {
             computeUnits = ComputeUnitChoice(manifestValue: first.manifest.runtime.settings.computeUnits)
@@ -78,6 +70,18 @@ final class DemoViewModel: ObservableObject {
                 message = bundle.manifest.randomWeights ? "random weights: the overlay means nothing" : nil
             } catch {
                 message = "\(bundle.name): \(error)"
+            }
+        }
+    }
+
+    /// Runs on the camera queue: the current processor on the frame, the outcome handed to the main actor.
+    private nonisolated static func frameHandler(slot: ProcessorSlot, owner: DemoViewModel) -> (CVPixelBuffer) -> Void {
+        return { [weak owner] frame in
+            guard let processor = slot.current else { return }
+            let outcome = Result { try processor.process(frame) }
+            let time = ProcessInfo.processInfo.systemUptime
+            Task { @MainActor in
+                owner?.show(outcome, at: time)
             }
         }
     }

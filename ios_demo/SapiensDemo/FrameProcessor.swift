@@ -135,7 +135,7 @@ final class FrameProcessor {
     /// In-graph class labels at model resolution, coloured with the manifest's palette (stretched back when drawn).
     private func decodeSegmentation(_ outputs: MLFeatureProvider) throws -> Overlay {
         let manifest = bundle.manifest
-        let labels = try values(outputs, ModelIO.labels).map { Int32($0) }
+        let labels = try values(outputs, ModelIO.labels).map { Int32(exactly: $0) ?? -1 }  // -1: drawn transparent
         let pixels = palette?.rgba(labels: labels) ?? []
         let width = manifest.inputWidth
         let height = manifest.inputHeight

@@ -24,7 +24,7 @@ struct HUDView: View {
         .font(.system(.footnote, design: .monospaced))
         .foregroundStyle(.white)
         .padding(8)
-        .background(.black.opacity(0.5), in: RoundedRectangle(cornerRadius: 8))
+        .background(Color.black.opacity(0.5), in: RoundedRectangle(cornerRadius: 8))
         .frame(maxWidth: .infinity, alignment: .leading)
     }
 }

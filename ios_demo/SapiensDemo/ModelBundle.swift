@@ -43,7 +43,8 @@ struct ModelBundle: Identifiable {
     func loadModel(computeUnits: MLComputeUnits) async throws -> MLModel {
         let configuration = MLModelConfiguration()
         configuration.computeUnits = computeUnits
-        return try await MLModel.load(contentsOf: try await compiledModel(), configuration: configuration)
+        let compiled = try await compiledModel()
+        return try await MLModel.load(contentsOf: compiled, configuration: configuration)
     }
 
     private func compiledModel() async throws -> URL {

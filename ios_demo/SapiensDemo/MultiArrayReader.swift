@@ -16,7 +16,7 @@ extension MLMultiArray {
                 for axis in 0..<dims.count {
                     offset += index[axis] * steps[axis]
                 }
-                values[linear] = Self.element(raw, at: offset, type: type)
+                values[linear] = MLMultiArray.element(raw, at: offset, type: type)
                 var axis = dims.count - 1
                 while axis >= 0 {
                     index[axis] += 1
@@ -39,8 +39,10 @@ extension MLMultiArray {
             return Float(raw.load(fromByteOffset: offset * 8, as: Double.self))
         case .int32:
             return Float(raw.load(fromByteOffset: offset * 4, as: Int32.self))
-        default:
+        case .float32:
             return raw.load(fromByteOffset: offset * 4, as: Float.self)
+        @unknown default:
+            return .nan  // a type newer than this reader: the decode then shows nothing rather than garbage
         }
     }
 }

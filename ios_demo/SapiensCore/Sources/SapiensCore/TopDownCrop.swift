@@ -68,7 +68,8 @@ public struct TopDownCrop: Equatable {
     public func keypointToImage(_ keypoint: SIMD2<Float>) -> SIMD2<Float> {
         let size = SIMD2<Double>(Double(inputWidth), Double(inputHeight))
         let scale = SIMD2<Double>(self.scale)
-        let image = SIMD2<Double>(keypoint) / size * scale + SIMD2<Double>(center) - 0.5 * scale
+        let scaled = SIMD2<Double>(keypoint) / size * scale
+        let image = scaled + SIMD2<Double>(center) - 0.5 * scale
         return SIMD2<Float>(image)
     }
 }

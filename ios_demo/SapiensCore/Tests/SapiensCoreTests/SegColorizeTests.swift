@@ -21,7 +21,8 @@ final class SegColorizeTests: XCTestCase {
     private func fixtures() throws -> (ColorizeCase, SegmentationPalette) {
         let golden = try GoldenVectors.load("tests/golden/seg_colorize.json", as: ColorizeFile.self).colorize
         let metadata = try GoldenVectors.load("sdk/data/seg29.json", as: SegMetadata.self)
-        return (golden, try SegmentationPalette(colorsRGB: metadata.colorsRgb))
+        let palette = try SegmentationPalette(colorsRGB: metadata.colorsRgb)
+        return (golden, palette)
     }
 
     func testLabelsTakeTheirClassColours() throws {
