@@ -22,12 +22,6 @@ final class CameraController: NSObject, AVCaptureVideoDataOutputSampleBufferDele
         }
     }
 
-    func stop() {
-        sessionQueue.async { [self] in
-            session.stopRunning()
-        }
-    }
-
     private func configure(position: AVCaptureDevice.Position) {
         session.beginConfiguration()
         defer { session.commitConfiguration() }

@@ -36,9 +36,11 @@ final class DemoViewModel: ObservableObject {
         camera.onFrame = Self.frameHandler(slot: slot, owner: self)
         camera.start(position: cameraPosition)
         if let first = bundles.first(where: { $0.manifest.task == task }) {
+            // The manifest's compute units are the default; setting them loads the bundle (didSet).
             computeUnits = ComputeUnitChoice(manifestValue: first.manifest.runtime.settings.computeUnits)
+        } else {
+            loadBundle()
         }
-        loadBundle()
     }
 
     func switchCamera() {
@@ -77,11 +79,11 @@ final class DemoViewModel: ObservableObject {
     /// Runs on the camera queue: the current processor on the frame, the outcome handed to the main actor.
     private nonisolated static func frameHandler(slot: ProcessorSlot, owner: DemoViewModel) -> (CVPixelBuffer) -> Void {
         return { [weak owner] frame in
-            guard let processor = slot.current else { return }
+            guard let processor = slot.current, let owner else { return }
             let outcome = Result { try processor.process(frame) }
             let time = ProcessInfo.processInfo.systemUptime
             Task { @MainActor in
-                owner?.show(outcome, at: time)
+                owner.show(outcome, at: time)
             }
         }
     }

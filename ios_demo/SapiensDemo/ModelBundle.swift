@@ -28,7 +28,8 @@ struct ModelBundle: Identifiable {
             guard FileManager.default.fileExists(atPath: manifestURL.path) else { continue }
             do {
                 let manifest = try BundleManifest.load(from: manifestURL)
-                let digest = SHA256.hash(data: try Data(contentsOf: manifestURL))
+                let contents = try Data(contentsOf: manifestURL)
+                let digest = SHA256.hash(data: contents)
                 let fingerprint = digest.prefix(8).map { String(format: "%02x", $0) }.joined()
                 bundles.append(ModelBundle(name: folder.lastPathComponent, directory: folder,
                                            manifest: manifest, fingerprint: fingerprint))
