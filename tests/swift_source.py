@@ -123,3 +123,13 @@ def decodable_structs(source: bytes) -> dict[str, list[JSONField]]:
             raise ValueError(f"{name}.CodingKeys names no stored property: {sorted(extra)}")
         structs[name] = fields
     return structs
+
+
+def multiline_string(source: bytes, name: str) -> str:
+    """The text of the top-level ``let NAME = \"\"\" ... \"\"\"`` (Swift drops the newlines after and before the quotes)."""
+    for node in parse(source).named_children:
+        if node.type == "property_declaration" and node.child_by_field_name("name").text.decode() == name:
+            literal = node.named_children[-1]
+            if literal.type == "multi_line_string_literal":
+                return literal.text.decode()[3:-3].removeprefix("\n").removesuffix("\n")
+    raise KeyError(f"no top-level multi-line string {name!r}")

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,13 +32,14 @@ from sapiens2.compile.source import random_weights_model
 from sapiens2.compile.verify import torch_threads
 from sapiens2.compile.wrappers import ExportWrapper
 from sapiens2.targets.coreml import CoreMLRuntime
-from swift_source import decodable_structs, imports, string_literals, syntax_errors
+from swift_source import decodable_structs, imports, multiline_string, string_literals, syntax_errors
 
 IOS = Path(__file__).resolve().parents[1] / "ios_demo"
 CORE = IOS / "SapiensCore"
 APP = IOS / "SapiensDemo"
 MODEL_IO = CORE / "Sources" / "SapiensCore" / "ModelIO.swift"
 MANIFEST_SWIFT = CORE / "Sources" / "SapiensCore" / "BundleManifest.swift"
+MANIFEST_TESTS = CORE / "Tests" / "SapiensCoreTests" / "ManifestTests.swift"
 TINY_ARCH = {"embed_dims": 64, "num_layers": 2, "num_heads": 4, "feedforward_channels": 256, "num_tokenizer_layers": 2}
 INPUT_SIZE = (64, 48)
 # The bundles the app runs (ios_demo/README.md): pose with the heatmaps beside the in-graph peaks, seg labels.
@@ -188,6 +190,22 @@ def test_swift_reads_what_the_compile_writes(app_manifests: list[dict[str, Any]]
         assert manifest["inputs"][0]["name"] in names
         assert {output["name"] for output in manifest["outputs"]} <= names
         assert manifest["task"] in names
+
+
+def test_the_xctest_manifest_is_a_current_pose_manifest(app_manifests: list[dict[str, Any]]) -> None:
+    """ManifestTests.swift decodes a pose manifest kept inline: it must still be what the compile writes."""
+    fixture = json.loads(multiline_string(MANIFEST_TESTS.read_bytes(), "poseManifestJSON"))
+    pose, seg = app_manifests
+    structs = decodable_structs(MANIFEST_SWIFT.read_bytes())
+    assert unread_keys(structs, "BundleManifest", [fixture, seg]) == []
+    assert set(fixture) == set(pose) - {"artifacts", "created"}
+    for key in ("inputs", "outputs", "decoding", "runtime", "export"):
+        assert fixture[key] == pose[key], key
+    labels, full = fixture["labels"], pose["labels"]  # the fixture keeps the first three keypoints
+    assert set(labels) == set(full)
+    assert labels["names"] == full["names"][:3] and labels["colors_rgb"] == full["colors_rgb"][:3]
+    links = [link for link in full["skeleton_links"] if max(link) < 3]
+    assert labels["skeleton_links"] == links and len(labels["skeleton_link_colors_rgb"]) == len(links)
 
 
 def test_the_key_check_catches_a_renamed_or_retyped_field(app_manifests: list[dict[str, Any]]) -> None:
