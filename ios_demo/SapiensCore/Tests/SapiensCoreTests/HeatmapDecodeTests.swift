@@ -48,6 +48,6 @@ final class HeatmapDecodeTests: XCTestCase {
         // sigma = 0.3 * (5 - 1) + 0.8 = 2: neighbouring weights differ by exp((2i + 1) / 8).
         XCTAssertEqual(Double(kernel[5] / kernel[4]), exp(1.0 / 8.0), accuracy: 1e-6)
         XCTAssertEqual(Double(kernel[4] / kernel[3]), exp(3.0 / 8.0), accuracy: 1e-6)
-        XCTAssertEqual(kernel, kernel.reversed())
+        XCTAssertEqual(kernel, Array(kernel.reversed()))
     }
 }
