@@ -75,6 +75,20 @@ def test_matrix_rows_hold_paired_timings_size_and_fidelity(matrix_run: dict[str,
     assert onnx["peak_rss_bytes"] > max(onnx["added_rss_bytes"], 0)  # the peak includes the reference model
 
 
+def test_rows_are_judged_against_this_cpus_gemm_ceilings(matrix_run: dict[str, Any]) -> None:
+    report = json.loads(matrix_run["first"][1])
+    ceilings = {(c["runtime"], c["precision"]): c for c in report["machine"]["ceilings"]}
+    assert ceilings[("onnxruntime", "fp32")]["gops"] > 0 and ceilings[("onnxruntime", "u8s8")]["gops"] > 0
+    best_fp32 = max(c["gops"] for c in ceilings.values() if c["precision_class"] == "fp32" and c["reason"] is None)
+    rows = _rows(matrix_run["first"][1])
+    reference, onnx = rows["torch fp32"], rows["onnx fp32"]
+    assert reference["gflop"] == onnx["gflop"] > 0  # counted once per model and size
+    assert onnx["achieved_gops"] == pytest.approx(onnx["gflop"] / (onnx["latency_ms"]["median"] / 1000))
+    assert onnx["ceiling_fraction"] == pytest.approx(onnx["achieved_gops"] / best_fp32)
+    assert rows["onnx bf16"]["gflop"] is None  # not timed
+    assert "Ceilings (GEMM 3072x768x3072" in (matrix_run["root"] / "out" / "bench.md").read_text()
+
+
 def test_rows_that_cannot_be_built_carry_the_reason(matrix_run: dict[str, Any]) -> None:
     rows = _rows(matrix_run["first"][1])
     assert rows["onnx bf16"]["status"] == "unavailable" and "ONNX Runtime CPU has no bf16 kernels" in rows["onnx bf16"]["reason"]
@@ -95,13 +109,15 @@ def test_out_folder_gets_json_table_and_charts(matrix_run: dict[str, Any]) -> No
     assert json.loads((out / "bench.json").read_text())["rows"] == json.loads(matrix_run["first"][1])["rows"]
     table = (out / "bench.md").read_text()
     assert "**seg 64x48**" in table and "| onnx fp32 |" in table and "ONNX Runtime CPU has no bf16 kernels" in table
-    for name in ("latency_vs_fidelity.png", "latency_by_target.png"):
+    for name in ("latency_vs_fidelity.png", "latency_by_target.png", "throughput_vs_ceiling.png"):
         path = out / name
         assert path.read_bytes()[:8] == PNG_SIGNATURE and path.stat().st_size > 20_000
         pixels = imread(path)
         assert pixels.shape[0] > 300 and pixels.shape[1] > 500
         assert len(np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0)) > 50  # drawn, not blank
-    assert sorted(path.name for path in out.iterdir()) == ["bench.json", "bench.md", "latency_by_target.png", "latency_vs_fidelity.png"]
+    assert sorted(path.name for path in out.iterdir()) == [
+        "bench.json", "bench.md", "latency_by_target.png", "latency_vs_fidelity.png", "throughput_vs_ceiling.png"
+    ]
 
 
 def test_terminal_table_names_every_row(matrix_run: dict[str, Any]) -> None:

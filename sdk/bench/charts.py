@@ -1,4 +1,5 @@
-"""PNG charts of a benchmark report: latency against fidelity, and latency by target and precision.
+"""PNG charts of a benchmark report: latency against fidelity, latency by target and precision, and the
+throughput each row achieves against this CPU's GEMM ceilings.
 
 Drawn on matplotlib ``Figure`` objects (Agg canvas, no pyplot), so no display and no global
 backend switch is involved. One panel per (task, size) group; rows without a latency are left out.
@@ -13,7 +14,7 @@ from pathlib import Path
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import NullFormatter, ScalarFormatter
+from matplotlib.ticker import NullFormatter, NullLocator
 from sapiens2.results.storage import atomic_write
 
 from .matrix import REFERENCE_ATTENTION
@@ -21,6 +22,7 @@ from .results import BenchReport, RowResult
 
 FIDELITY_NAME = "latency_vs_fidelity.png"
 TARGETS_NAME = "latency_by_target.png"
+CEILINGS_NAME = "throughput_vs_ceiling.png"
 # 1 - cos below this is drawn at it: the reference itself (exactly 0) and fp32 exports (~1e-12) sit there.
 FIDELITY_FLOOR = 1e-12
 PANEL_SIZE = (6.4, 4.6)
@@ -31,12 +33,17 @@ DPI = 120
 
 
 def write_charts(report: BenchReport, out: Path) -> dict[str, Path]:
-    """Both charts in ``out``; returns their paths."""
+    """The three charts in ``out``; returns their paths."""
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"latency_vs_fidelity": out / FIDELITY_NAME, "latency_by_target": out / TARGETS_NAME}
+    paths = {
+        "latency_vs_fidelity": out / FIDELITY_NAME,
+        "latency_by_target": out / TARGETS_NAME,
+        "throughput_vs_ceiling": out / CEILINGS_NAME,
+    }
     for path, figure in (
         (paths["latency_vs_fidelity"], latency_vs_fidelity(report)),
         (paths["latency_by_target"], latency_by_target(report)),
+        (paths["throughput_vs_ceiling"], throughput_vs_ceiling(report)),
     ):
         atomic_write(path, lambda handle, figure=figure: figure.savefig(handle, dpi=DPI, format="png"))
     return paths
@@ -93,14 +100,20 @@ def latency_vs_fidelity(report: BenchReport) -> Figure:
                 label=row.spec.label + (" (reference)" if row.spec.is_reference else ""),
             )
         axes.set_xscale("log")
-        axes.xaxis.set_major_formatter(ScalarFormatter())
-        axes.xaxis.set_minor_formatter(NullFormatter())
+        latencies = [row.latency.median_ms for row in rows]
+        if latencies:
+            axes.set_xlim(min(latencies) / 1.25, max(latencies) * 1.25)
+            ticks = log_ticks(min(latencies) / 1.25, max(latencies) * 1.25)
+            axes.set_xticks(ticks, [f"{tick:g}" for tick in ticks])
+            axes.xaxis.set_minor_locator(NullLocator())
+            axes.xaxis.set_minor_formatter(NullFormatter())
         axes.set_yscale("log")
         axes.set_ylim(FIDELITY_FLOOR / 3, max(worst * 30, 1e-9))
         axes.set_xlabel("median latency, ms (log)")
         axes.set_ylabel(f"1 - cosine vs reference, worst image (floor {FIDELITY_FLOOR:g})")
         axes.grid(True, which="major", alpha=0.3)
-        axes.legend(fontsize=7, loc="upper right")
+        # Beside the panel, never over a point.
+        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     figure.suptitle("Latency against fidelity (lower left is better)")
     return figure
 
@@ -146,6 +159,43 @@ def latency_by_target(report: BenchReport) -> Figure:
     )
     figure.suptitle("Latency by target and precision (lower is better)\nlabels: speed-up vs eager, paired rounds")
     return figure
+
+
+def throughput_vs_ceiling(report: BenchReport) -> Figure:
+    """Achieved GOP/s per row (bars, coloured by precision class) against the best GEMM of each class (lines)."""
+    from .ceilings import PRECISION_CLASS, Ceiling, best_ceilings
+
+    measured = [Ceiling(**c) for c in report.machine.get("ceilings", []) if c["reason"] is None]
+    best = best_ceilings(measured)
+    colours = _colours(["fp32", "bf16", "int8"])
+    figure, panels = _figure(report)
+    for axes, rows in panels:
+        judged = [row for row in rows if row.achieved_gops is not None]
+        for position, row in enumerate(judged):
+            klass = PRECISION_CLASS.get(row.spec.precision, "fp32")
+            axes.barh(position, row.achieved_gops, color=colours[klass])
+            if row.ceiling_fraction is not None:
+                axes.annotate(f"{row.ceiling_fraction:.2f}", (row.achieved_gops, position), xytext=(3, 0),
+                              textcoords="offset points", va="center", fontsize=7)  # fmt: skip
+        for klass, ceiling in best.items():
+            axes.axvline(ceiling.gops, color=colours[klass], linestyle="--",
+                         label=f"{klass} ceiling: {ceiling.runtime} {ceiling.precision} {ceiling.gops:.0f}")  # fmt: skip
+        axes.set_yticks(range(len(judged)), [row.spec.label for row in judged])
+        axes.invert_yaxis()
+        axes.set_xlabel("GOP/s (model operations / median latency)")
+        axes.grid(True, axis="x", alpha=0.3)
+        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+    flags = " ".join(report.machine.get("cpu_flags", [])) or "no AVX2"
+    figure.suptitle(f"Throughput against this CPU's GEMM ceilings (higher is better)\nISA: {flags}; labels: share of the ceiling")
+    return figure
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """Readable ticks (1-2-5 steps) inside [low, high] for a log axis; at least two even when the range is narrow."""
+    ticks = [step * 10**exponent for exponent in range(-3, 7) for step in (1, 2, 5) if low <= step * 10**exponent <= high]
+    if len(ticks) >= 2:
+        return ticks
+    return [float(f"{value:.2g}") for value in (low * 1.1, (low * high) ** 0.5, high / 1.1)]
 
 
 def _colours(names: Iterable[str]) -> dict[str, str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from rich.table import Table
 from sapiens2.results.storage import atomic_write
 
+from .ceilings import GEMM_SHAPE
 from .results import REPORT_FIDELITY, BenchReport, RowResult
 
 JSON_NAME = "bench.json"
@@ -26,6 +27,7 @@ def headers(report: BenchReport) -> list[str]:
     batch = report.settings["batch"]
     columns = ["row", "median ms", "min-max ms", "vs eager"]
     columns += [f"img/s @{batch}", f"vs eager @{batch}"] if batch > 1 else []
+    columns += ["GOP/s", "of ceiling"]
     return columns + ["peak RSS", "added RSS", "artifact", "compile s", "1 - cos", "agreement", "delegated", "note"]
 
 
@@ -50,6 +52,8 @@ def _cells(row: RowResult, batch: int) -> list[str]:
             _number(throughput and throughput.speedup, "{:.2f}x"),
         ]
     return cells + [
+        _number(row.achieved_gops, "{:.0f}"),
+        _number(row.ceiling_fraction, "{:.2f}"),
         _bytes(row.peak_rss_bytes),
         _bytes(row.added_rss_bytes and max(row.added_rss_bytes, 0)),
         _bytes(row.artifact_bytes),
@@ -92,6 +96,7 @@ def _agreement(fidelity: dict[str, float] | None) -> str:
 def _note(row: RowResult) -> str:
     notes = [_shorten(f"{row.status}: {row.reason}")] if row.reason else []
     notes += ["reference"] if row.spec.is_reference else []
+    notes += [f"ceiling: {row.ceiling}"] if row.ceiling else []
     notes += [row.model] if row.model else []
     notes += ["cached bundle"] if row.cached else []
     notes += ["fidelity from report.json"] if row.fidelity_source == REPORT_FIDELITY else []
@@ -129,9 +134,26 @@ def caption(report: BenchReport) -> str:
     settings = report.settings
     return (
         f"{settings['runs']} timed rounds after {settings['warmup']} warm-up on {settings.get('timed_input', '?')}. "
+        f"{ceilings_sentence(report)} "
         f"vs eager: {settings['ratio']}; reference: {settings['reference']}. 1 - cos and agreement: worst case over "
         f"{len(settings.get('fidelity_inputs', []))} images against the reference. Peak RSS: the whole process during the "
         "row's calls, the reference model included; added: above the RSS before the row was opened."
+    )
+
+
+def ceilings_sentence(report: BenchReport) -> str:
+    """The CPU's ISA and its GEMM ceilings, as the tables' GOP/s and 'of ceiling' columns use them."""
+    machine = report.machine
+    measured = [c for c in machine.get("ceilings", []) if c["reason"] is None]
+    if not measured:
+        return "No GEMM ceilings were measured."
+    m, k, n = GEMM_SHAPE
+    figures = ", ".join(f"{c['runtime']} {c['precision']} {c['gops']:.0f}" for c in measured)
+    flags = " ".join(machine.get("cpu_flags", [])) or "no AVX2"
+    return (
+        f"Ceilings (GEMM {m}x{k}x{n}, GOP/s, ISA: {flags}): {figures}. GOP/s: the model's operations per image "
+        "(torch's count, 2 per multiply-add) over the median latency; of ceiling: that over the best GEMM of the "
+        "row's precision (weight-only rows: fp32)."
     )
 
 

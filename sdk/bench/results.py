@@ -63,6 +63,10 @@ class RowResult:
     report_fidelity: dict[str, Any] | None = None
     delegated_share: float | None = None
     placement: dict[str, Any] | None = None
+    gflop: float | None = None  # the model's operations per image (2 per multiply-add), counted once per group
+    achieved_gops: float | None = None  # gflop / median latency
+    ceiling: str | None = None  # the best GEMM of the row's precision class on this CPU, e.g. "onnxruntime u8s8"
+    ceiling_fraction: float | None = None  # achieved_gops / that ceiling's GOP/s
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,6 +108,10 @@ class RowResult:
             "report_fidelity": self.report_fidelity,
             "delegated_share": self.delegated_share,
             "placement": self.placement,
+            "gflop": self.gflop,
+            "achieved_gops": self.achieved_gops,
+            "ceiling": self.ceiling,
+            "ceiling_fraction": self.ceiling_fraction,
             "warnings": list(self.warnings),
         }
 
@@ -189,6 +197,10 @@ _ROW_PROPERTIES: dict[str, Any] = {
     "report_fidelity": {"type": ["object", "null"]},
     "delegated_share": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
     "placement": {"type": ["object", "null"]},
+    "gflop": _OPTIONAL_NUMBER,
+    "achieved_gops": _OPTIONAL_NUMBER,
+    "ceiling": _OPTIONAL_STRING,
+    "ceiling_fraction": {"type": ["number", "null"], "minimum": 0},
     "warnings": {"type": "array", "items": {"type": "string"}},
 }
 BENCH_SCHEMA: dict[str, Any] = {

@@ -24,7 +24,9 @@ from sapiens2.errors import UserError
 
 from . import mediapipe_baseline as mediapipe
 from .cache import BundleCache
+from .ceilings import Ceiling, best_ceilings, judge, measure_ceilings
 from .compile_process import CompileFailed
+from .flops import reference_gflop
 from .machine import machine_facts
 from .matrix import (
     TORCH_TARGETS,
@@ -65,6 +67,7 @@ def run_matrix(
 ) -> BenchReport:
     """Bench every row of an ``expand_matrix`` result; bundles come from (and go to) ``cache``."""
     report = _new_report(settings, {task: weights[task].describe() for task in dict.fromkeys(spec.task for spec in specs)})
+    best = _ceilings(report, settings)
     groups = [(group, list(members)) for group, members in itertools.groupby(specs, key=lambda spec: spec.group)]
     if progress is not None:
         progress.expect(sum(len(members) + _mediapipe_rows(task, settings) for (task, _), members in groups))
@@ -79,7 +82,7 @@ def run_matrix(
                 for spec in group
                 if not spec.is_reference
             ]
-            report.rows.extend(bench_group(reference, openers, settings, progress))
+            report.rows.extend(_judged(bench_group(reference, openers, settings, progress), reference, best))
             _record_inputs(report, reference)
     return report
 
@@ -89,6 +92,7 @@ def run_bundles(
 ) -> BenchReport:
     """Bench given bundles; bundles made from the same weights, task, size and input share one reference."""
     report = _new_report(settings, {str(bundle.path): _describe_source(bundle) for bundle in bundles})
+    best = _ceilings(report, settings)
     groups: dict[str, list[Bundle]] = {}
     for bundle in bundles:
         groups.setdefault(reference_key(bundle), []).append(bundle)
@@ -102,7 +106,7 @@ def run_bundles(
             rss = settled_rss()
             reference = Reference(bundle_reference(members[0], checkpoints), rss)
             openers = [(bundle_spec(bundle), given_bundle_opener(bundle, settings)) for bundle in members]
-            report.rows.extend(bench_group(reference, openers, settings, progress))
+            report.rows.extend(_judged(bench_group(reference, openers, settings, progress), reference, best))
             _record_inputs(report, reference)
     return report
 
@@ -206,6 +210,19 @@ def _measure_reference(reference: Reference, row: RowResult, settings: BenchSett
 def _alone(reference: Reference, size: int, settings: BenchSettings) -> Timing:
     batches = {"reference": reference.batch(reference.layout, size)}
     return time_alternately({"reference": reference.runner}, batches, settings.runs, settings.warmup)["reference"]
+
+
+def _ceilings(report: BenchReport, settings: BenchSettings) -> dict[str, Ceiling]:
+    """This CPU's GEMM ceilings, measured now with the bench's threads, recorded with the machine's facts."""
+    ceilings = measure_ceilings(settings.threads, settings.runs, settings.warmup)
+    report.machine["ceilings"] = [ceiling.to_dict() for ceiling in ceilings]
+    return best_ceilings(ceilings)
+
+
+def _judged(rows: list[RowResult], reference: Reference, best: dict[str, Ceiling]) -> list[RowResult]:
+    """``rows`` with the group's operations per image and each row's share of its ceiling."""
+    judge(rows, reference_gflop(reference), best)
+    return rows
 
 
 def _describe_source(bundle: Bundle) -> str:

@@ -1,0 +1,202 @@
+"""What this CPU can do at best: GEMM throughput of each runtime and precision at a ViT-like shape.
+
+A bench row's speed means little alone (machines differ from run to run: AVX2-only, AVX-512 with VNNI
+and BF16, AMX): ``measure_ceilings`` times one matrix product of a ViT's size (tokens x width x MLP
+width) with the bench's thread count on every runtime and precision this CPU has, in the same run as
+the rows, so each row can be judged as a fraction of the best product its precision class allows.
+
+Precision classes: ``fp32``; ``bf16`` (only where the CPU has AVX512-BF16 or AMX: elsewhere runtimes
+emulate it or silently compute in f32); ``int8`` as uint8 activations x int8 weights (the pair that is
+fast without VNNI) and int8 x int8. Weight-only int8/int4 rows compute in floating point, so they are
+judged against the fp32 ceiling.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .flops import achieved_gops
+from .machine import cpu_flags
+from .results import RowResult
+
+# (M, K, N): 3072 tokens x 768 width x 3072 MLP width, a ViT-B block's first MLP product at 1K tokens.
+GEMM_SHAPE = (3072, 768, 3072)
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+# Which ceiling judges a row of each precision (weight-only schemes compute in floating point).
+PRECISION_CLASS = {"fp32": "fp32", "fp16": "bf16", "bf16": "bf16", "int8": "int8", "int8-weights": "fp32", "int4-weights": "fp32"}
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    """One runtime's GEMM throughput at one precision (operations: 2 per multiply-add)."""
+
+    runtime: str
+    precision: str  # fp32, bf16, u8s8 or s8s8
+    precision_class: str  # fp32, bf16 or int8
+    gops: float  # median over the timed calls
+    best_gops: float
+    reason: str | None = None  # set instead of the figures where it could not be measured
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+Product = Callable[[], object]
+
+
+def measure_ceilings(threads: int, runs: int = 5, warmup: int = 1, shape: Sequence[int] = GEMM_SHAPE) -> list[Ceiling]:
+    """Every runtime x precision GEMM this CPU can run; unavailable ones carry their reason."""
+    has_bf16 = any(flag in cpu_flags() for flag in BF16_FLAGS)
+    ceilings = []
+    for runtime, precision, build in _PRODUCTS:
+        klass = "int8" if precision in ("u8s8", "s8s8") else precision
+        if precision == "bf16" and not has_bf16:
+            ceilings.append(Ceiling(runtime, precision, klass, 0.0, 0.0, "this CPU has no bf16 instructions (AVX512-BF16 or AMX)"))
+            continue
+        try:
+            product = build(shape, threads)
+        except Exception as error:  # noqa: BLE001 - a runtime absent or refusing a kernel here is a finding, not a failure
+            ceilings.append(Ceiling(runtime, precision, klass, 0.0, 0.0, f"{type(error).__name__}: {error}"))
+            continue
+        median_s, best_s = _time(product, runs, warmup)
+        operations = 2.0 * shape[0] * shape[1] * shape[2]
+        ceilings.append(Ceiling(runtime, precision, klass, operations / median_s / 1e9, operations / best_s / 1e9))
+    return ceilings
+
+
+def best_ceilings(ceilings: Sequence[Ceiling]) -> dict[str, Ceiling]:
+    """The fastest measured ceiling of each precision class."""
+    best: dict[str, Ceiling] = {}
+    for ceiling in (ceiling for ceiling in ceilings if ceiling.reason is None):
+        known = best.get(ceiling.precision_class)
+        if known is None or ceiling.gops > known.gops:
+            best[ceiling.precision_class] = ceiling
+    return best
+
+
+def judge(rows: Sequence[RowResult], gflop: float, best: dict[str, Ceiling]) -> None:
+    """Give each timed row of one group its operations, achieved GOP/s and share of its precision's ceiling."""
+    for row in rows:
+        if row.latency is None or row.spec.target == "mediapipe":  # another model: its own arithmetic
+            continue
+        row.gflop, row.achieved_gops = gflop, achieved_gops(gflop, row.latency.median_ms)
+        ceiling = best.get(PRECISION_CLASS.get(row.spec.precision, "fp32"))
+        if ceiling is not None:
+            row.ceiling = f"{ceiling.runtime} {ceiling.precision}"
+            row.ceiling_fraction = row.achieved_gops / ceiling.gops
+
+
+def _time(product: Product, runs: int, warmup: int) -> tuple[float, float]:
+    for _ in range(warmup):
+        product()
+    seconds = []
+    for _ in range(max(runs, 3)):
+        start = time.perf_counter()
+        product()
+        seconds.append(time.perf_counter() - start)
+    return float(np.median(seconds)), min(seconds)
+
+
+def _operands(shape: Sequence[int], dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    rows, inner, columns = shape
+    generator = np.random.default_rng(0)
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        activations = generator.integers(info.min, info.max, (rows, inner), dtype=dtype, endpoint=True)
+        return activations, generator.integers(-127, 127, (inner, columns), dtype=np.int8, endpoint=True)
+    return (generator.standard_normal((rows, inner), dtype=np.float32), generator.standard_normal((inner, columns), dtype=np.float32))
+
+
+def _torch(precision: str) -> Callable[[Sequence[int], int], Product]:
+    def build(shape: Sequence[int], threads: int) -> Product:
+        import torch
+
+        from sapiens2.compile.verify import torch_threads
+
+        dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[precision]
+        activations, weights = (torch.from_numpy(a).to(dtype) for a in _operands(shape, np.dtype(np.float32)))
+
+        def product() -> object:
+            with torch_threads(threads), torch.inference_mode():
+                return torch.mm(activations, weights)
+
+        return product
+
+    return build
+
+
+def _onnxruntime(precision: str) -> Callable[[Sequence[int], int], Product]:
+    def build(shape: Sequence[int], threads: int) -> Product:
+        import onnxruntime as ort
+        from onnx import TensorProto, helper, numpy_helper
+
+        activation_dtype = {"fp32": np.float32, "u8s8": np.uint8, "s8s8": np.int8}[precision]
+        activations, weights = _operands(shape, np.dtype(activation_dtype))
+        rows, inner, columns = shape
+        if precision == "fp32":
+            node = helper.make_node("MatMul", ["a", "w"], ["y"])
+            output_type = TensorProto.FLOAT
+        else:  # zero points default to 0
+            node = helper.make_node("MatMulInteger", ["a", "w"], ["y"])
+            output_type = TensorProto.INT32
+        graph = helper.make_graph(
+            [node],
+            "gemm",
+            [helper.make_tensor_value_info("a", helper.np_dtype_to_tensor_dtype(activations.dtype), [rows, inner])],
+            [helper.make_tensor_value_info("y", output_type, [rows, columns])],
+            [numpy_helper.from_array(weights, "w")],
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+        session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        return lambda: session.run(None, {"a": activations})
+
+    return build
+
+
+def _openvino(precision: str) -> Callable[[Sequence[int], int], Product]:
+    """fp32 and bf16 (the precision hint) on a plain MatMul; int8 as OpenVINO's own quantized models are:
+    FakeQuantize on the activations and on int8 weights, which its CPU plugin runs as u8 x i8."""
+
+    def build(shape: Sequence[int], threads: int) -> Product:
+        import openvino as ov
+        import openvino.opset13 as ops
+
+        activations, weights = _operands(shape, np.dtype(np.float32))
+        parameter = ops.parameter(list(activations.shape), ov.Type.f32, name="a")
+        if precision == "u8s8":
+            bound = float(np.abs(activations).max())
+            limits = [ops.constant(np.float32(value)) for value in (-bound, bound, -bound, bound)]
+            scale = np.float32(np.abs(weights).max() / 127)
+            quantized = np.round(weights / scale).astype(np.int8)
+            dequantized = ops.multiply(ops.convert(ops.constant(quantized), ov.Type.f32), ops.constant(scale))
+            weight_limits = [ops.constant(np.float32(value)) for value in (-127 * scale, 127 * scale) * 2]
+            product = ops.matmul(
+                ops.fake_quantize(parameter, *limits, 256), ops.fake_quantize(dequantized, *weight_limits, 255), False, False
+            )
+        else:
+            product = ops.matmul(parameter, ops.constant(weights), False, False)
+        model = ov.Model([product], [parameter], "gemm")
+        hint = {"bf16": "bf16"}.get(precision, "f32")
+        config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": hint}
+        request = ov.Core().compile_model(model, "CPU", config).create_infer_request()
+        return lambda: request.infer({0: activations})
+
+    return build
+
+
+_PRODUCTS: tuple[tuple[str, str, Callable[[Sequence[int], int], Product]], ...] = (
+    ("torch", "fp32", _torch("fp32")),
+    ("torch", "bf16", _torch("bf16")),
+    ("onnxruntime", "fp32", _onnxruntime("fp32")),
+    ("onnxruntime", "u8s8", _onnxruntime("u8s8")),
+    ("onnxruntime", "s8s8", _onnxruntime("s8s8")),
+    ("openvino", "fp32", _openvino("fp32")),
+    ("openvino", "bf16", _openvino("bf16")),
+    ("openvino", "u8s8", _openvino("u8s8")),
+)
