@@ -54,7 +54,10 @@ def find_tools() -> tuple[Tools | None, list[str]]:
 
 
 def _kotlinc() -> Path | None:
-    for candidate in (os.environ.get("KOTLINC"), CACHE / "npm" / "node_modules" / "kotlin-compiler" / "bin" / "kotlinc"):
+    for candidate in (
+        os.environ.get("KOTLINC"),
+        CACHE / "npm" / "node_modules" / "kotlin-compiler" / "bin" / "kotlinc",
+    ):
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     found = shutil.which("kotlinc")

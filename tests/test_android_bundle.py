@@ -1,0 +1,81 @@
+"""What the Android app would run, run here: the app's ``model.pte`` (uint8 RGB NHWC input, in-graph
+normalisation and peak decoding beside the heatmaps) through ExecuTorch's Python runtime, fed and read
+through the bundle's manifest exactly as the app's FrameAnalyzer does, against the SDK's PyTorch predictor
+on the shared images. Compiling takes ~1 min on this machine, hence ``slow``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import sapiens2
+import torch
+from fixture_paths import IMAGES
+from safetensors.torch import save_file
+from sapiens2.bundle import read_bundle
+from sapiens2.compile.source import random_weights_model
+from sapiens2.processing import TopdownCrop, decode_udp_heatmaps
+from test_compile_cli import TINY_ARCH, one_torch_thread, run_cli  # noqa: F401 - fixture
+
+INPUT_HW = (64, 48)
+SHARED_IMAGES = ("astronaut.png", "messi5.jpg", "basketball1.png")
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    model, _ = random_weights_model("pose", TINY_ARCH, INPUT_HW, seed=3)
+    path = tmp_path_factory.mktemp("android") / "pose.safetensors"
+    save_file(model.state_dict(), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def app_bundle(checkpoint: Path) -> Path:
+    """The bundle as README.md tells users to compile it for the app."""
+    out = checkpoint.parent / "bundle"
+    code, _, stderr = run_cli(
+        ["compile", str(checkpoint), "--target", "executorch", "--input-size", "64x48", "--in-graph-preprocess",
+         "--decode", "beside", "--threads", "1", "--out", str(out)]
+    )  # fmt: skip
+    assert code == 0, stderr
+    return out
+
+
+def run_like_the_app(bundle: Path, image_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whole-image UDP crop per the manifest, the .pte, DARK decoding: (keypoints in image px, heatmaps, peaks)."""
+    from executorch.runtime import Runtime
+
+    manifest = read_bundle(bundle).manifest
+    spec = manifest.inputs[0]
+    assert (spec.layout, spec.dtype, spec.color_order, spec.normalization.in_graph) == ("NHWC", "uint8", "RGB", True)
+    height, width = spec.shape[1:3]
+    crop = TopdownCrop.from_box(
+        np.array([0, 0, image_bgr.shape[1] - 1, image_bgr.shape[0] - 1], np.float32),
+        (width, height),
+        spec.resize["box_padding"],
+    )
+    pixels = np.ascontiguousarray(crop.warp(image_bgr)[None, :, :, ::-1])
+    method = Runtime.get().load_program(bundle / manifest.runtime.settings["program"]).load_method("forward")
+    outputs = dict(zip(manifest.output_names, (o.numpy() for o in method.execute([torch.from_numpy(pixels)]))))
+    keypoints, _ = decode_udp_heatmaps(outputs["heatmaps"][0], (width, height))
+    return crop.keypoints_to_image(keypoints), outputs["heatmaps"][0], outputs["keypoints"][0]
+
+
+@pytest.mark.parametrize("name", SHARED_IMAGES)
+def test_the_apps_program_matches_the_pytorch_predictor(app_bundle: Path, checkpoint: Path, name: str) -> None:
+    image = cv2.imread(str(IMAGES / name))
+    keypoints, heatmaps, peaks = run_like_the_app(app_bundle, image)
+    reference = sapiens2.load(checkpoint, input_size=INPUT_HW).predict(str(IMAGES / name))
+    assert reference.keypoints.shape == (1, 308, 2)
+    # Same crop, same network (fp32 XNNPACK), same decoding: sub-pixel agreement in image pixels.
+    np.testing.assert_allclose(keypoints, reference.keypoints[0], atol=0.05)
+    # The in-graph peaks the app reads when a bundle has no heatmaps: each heatmap's argmax (x, y).
+    flat = heatmaps.reshape(len(heatmaps), -1).argmax(-1)
+    expected_peaks = np.stack((flat % heatmaps.shape[-1], flat // heatmaps.shape[-1]), -1).astype(np.float32)
+    expected_peaks[heatmaps.reshape(len(heatmaps), -1).max(-1) <= 0] = -1
+    np.testing.assert_array_equal(peaks, expected_peaks)
