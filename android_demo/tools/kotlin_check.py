@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,10 +143,23 @@ def _kotlin_stdlib(tools: Tools) -> Path:
     return tools.kotlinc.resolve().parents[1] / "lib" / "kotlin-stdlib.jar"
 
 
+def _sdk_manifests(folder: Path) -> Path:
+    """Pose and seg manifests written by the installed SDK, through the helper tests/test_android_demo.py uses."""
+    sys.path[:0] = [str(REPO / "tests")]
+    from test_android_demo import write_manifests
+
+    write_manifests(folder)
+    return folder
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--find-tools", action="store_true", help="only report missing tools (exit 1 if any)")
-    parser.add_argument("--manifests", type=Path, help="folder of SDK-written manifests for the manifest tests")
+    parser.add_argument(
+        "--manifests",
+        type=Path,
+        help="folder of SDK-written manifests (default: written now by the test suite's helper)",
+    )
     args = parser.parse_args(argv)
     tools, missing = find_tools()
     if tools is None:
@@ -161,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         print("0 passed, 1 failed")
         return 1
     print(f"app: {files} Kotlin files compiled against {stubs} stub classes")
-    output = run_core_tests(tools, core, core_tests, args.manifests)
+    with tempfile.TemporaryDirectory() as scratch:
+        manifests = args.manifests or _sdk_manifests(Path(scratch))
+        output = run_core_tests(tools, core, core_tests, manifests)
     print(output.rstrip())
     summary = SUMMARY.findall(output)
     return 0 if summary and summary[-1][1] == "0" else 1
