@@ -7,6 +7,7 @@ on the shared images. Compiling takes ~1 min on this machine, hence ``slow``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -15,9 +16,9 @@ import sapiens2
 import torch
 from fixture_paths import IMAGES
 from safetensors.torch import save_file
-from sapiens2.bundle import read_bundle
+from sapiens2.bundle import Manifest, read_bundle
 from sapiens2.compile.source import random_weights_model
-from sapiens2.processing import TopdownCrop, decode_udp_heatmaps
+from sapiens2.processing import TopdownCrop, decode_udp_heatmaps, stretch_resize
 from test_compile_cli import one_torch_thread, run_cli  # noqa: F401 - fixture
 
 INPUT_HW = (64, 48)
@@ -36,33 +37,60 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def app_bundle(checkpoint: Path) -> Path:
+def seg_checkpoint(checkpoint: Path) -> Path:
+    model, _ = random_weights_model("seg", TINY_ARCH, INPUT_HW, seed=4)
+    path = checkpoint.parent / "seg.safetensors"
+    save_file(model.state_dict(), path)
+    return path
+
+
+def compile_for_the_app(checkpoint: Path, decode: str) -> Path:
     """The bundle as README.md tells users to compile it for the app."""
-    out = checkpoint.parent / "bundle"
+    out = checkpoint.with_suffix("")
     code, _, stderr = run_cli(
         ["compile", str(checkpoint), "--target", "executorch", "--input-size", "64x48", "--in-graph-preprocess",
-         "--decode", "beside", "--threads", "1", "--out", str(out)]
+         "--decode", decode, "--threads", "1", "--out", str(out)]
     )  # fmt: skip
     assert code == 0, stderr
     return out
 
 
-def run_like_the_app(bundle: Path, image_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Whole-image UDP crop per the manifest, the .pte, DARK decoding: (keypoints in image px, heatmaps, peaks)."""
+@pytest.fixture(scope="module")
+def app_bundle(checkpoint: Path) -> Path:
+    return compile_for_the_app(checkpoint, "beside")  # peaks for the app's fast path, heatmaps to check them
+
+
+@pytest.fixture(scope="module")
+def seg_bundle(seg_checkpoint: Path) -> Path:
+    return compile_for_the_app(seg_checkpoint, "only")
+
+
+def load_program(bundle: Path) -> tuple[Manifest, Any]:
+    """The manifest and the forward method of the program it names, as the app's ModelRunner loads them."""
     from executorch.runtime import Runtime
 
     manifest = read_bundle(bundle).manifest
     spec = manifest.inputs[0]
     assert (spec.layout, spec.dtype, spec.color_order, spec.normalization.in_graph) == ("NHWC", "uint8", "RGB", True)
-    height, width = spec.shape[1:3]
+    return manifest, Runtime.get().load_program(bundle / manifest.runtime.settings["program"]).load_method("forward")
+
+
+def execute(manifest: Manifest, method: Any, pixels_bgr: np.ndarray) -> dict[str, np.ndarray]:
+    """One uint8 frame, turned to the manifest's RGB NHWC, through the program: outputs by manifest name."""
+    rgb = torch.from_numpy(np.ascontiguousarray(pixels_bgr[None, :, :, ::-1]))
+    return dict(zip(manifest.output_names, (o.numpy() for o in method.execute([rgb]))))
+
+
+def run_like_the_app(bundle: Path, image_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whole-image UDP crop per the manifest, the .pte, DARK decoding: (keypoints in image px, heatmaps, peaks)."""
+    manifest, method = load_program(bundle)
+    height, width = manifest.inputs[0].shape[1:3]
     crop = TopdownCrop.from_box(
         np.array([0, 0, image_bgr.shape[1] - 1, image_bgr.shape[0] - 1], np.float32),
         (width, height),
-        spec.resize["box_padding"],
+        manifest.inputs[0].resize["box_padding"],
     )
-    pixels = np.ascontiguousarray(crop.warp(image_bgr)[None, :, :, ::-1])
-    method = Runtime.get().load_program(bundle / manifest.runtime.settings["program"]).load_method("forward")
-    outputs = dict(zip(manifest.output_names, (o.numpy() for o in method.execute([torch.from_numpy(pixels)]))))
+    outputs = execute(manifest, method, crop.warp(image_bgr))
     heatmaps, peaks = outputs["heatmaps"][0], outputs["keypoints"][0]
     keypoints, _ = decode_udp_heatmaps(heatmaps, (width, height))
     return crop.keypoints_to_image(keypoints), heatmaps, peaks
@@ -85,3 +113,18 @@ def test_the_apps_program_matches_the_pytorch_predictor(app_bundle: Path, checkp
     expected_peaks = np.stack((flat % heatmaps.shape[-1], flat // heatmaps.shape[-1]), -1).astype(np.float32)
     expected_peaks[heatmaps.reshape(len(heatmaps), -1).max(-1) <= 0] = -1
     np.testing.assert_array_equal(peaks, expected_peaks)
+
+
+@pytest.mark.parametrize("name", SHARED_IMAGES)
+def test_the_apps_seg_program_matches_the_pytorch_predictor(seg_bundle: Path, seg_checkpoint: Path, name: str) -> None:
+    image = cv2.imread(str(IMAGES / name))
+    manifest, method = load_program(seg_bundle)
+    assert manifest.inputs[0].resize["policy"] == "stretch" and manifest.output_names == ("labels",)
+    height, width = manifest.inputs[0].shape[1:3]
+    stretched = stretch_resize(image, (width, height))  # what the app's DenseResize.stretch feeds (golden-tested)
+    labels = execute(manifest, method, stretched)["labels"][0]
+    # The predictor on the same pixels: its stretch and its logits resize are identities at the input size,
+    # so its labels are the PyTorch argmax at model resolution, the map the app shows.
+    reference = sapiens2.load(seg_checkpoint, input_size=INPUT_HW).predict(stretched, color_order="bgr").labels
+    assert labels.shape == reference.shape == (height, width)
+    assert np.mean(labels == reference) >= 0.99  # random-weight logits have near-ties; fp32 XNNPACK vs eager
