@@ -27,6 +27,7 @@ class FrameAnalyzer(private val bundle: Bundle, private val runner: ModelRunner,
     private val gate = FrameGate()
     private val spec = bundle.manifest.input
     private var frame: Image? = null
+    private val planeBytes = arrayOfNulls<ByteArray>(3)
     private val modelImage = Image(spec.width, spec.height)
 
     override fun analyze(image: ImageProxy) {
@@ -74,7 +75,7 @@ class FrameAnalyzer(private val bundle: Bundle, private val runner: ModelRunner,
     }
 
     private fun seg(rgb: Image, started: Long): Result {
-        runner.input.fill(DenseResize.stretch(rgb, spec.width, spec.height), "RGB")
+        runner.input.fill(DenseResize.stretch(rgb, spec.width, spec.height, modelImage), "RGB")
         val labels = requireNotNull(runner.run()["labels"]) { "compile the seg bundle with --decode: the app reads 'labels'" }
         val ids = labels.dataAsUnsignedByteArray.let { bytes -> IntArray(bytes.size) { bytes[it].toInt() and 0xFF } }
         return Result.Seg(rgb.width, rgb.height, System.nanoTime() - started, ids, spec.width, spec.height)
@@ -86,8 +87,10 @@ class FrameAnalyzer(private val bundle: Bundle, private val runner: ModelRunner,
         val width = if (turned) image.height else image.width
         val height = if (turned) image.width else image.height
         val out = frame?.takeIf { it.width == width && it.height == height } ?: Image(width, height).also { frame = it }
-        val (y, u, v) = image.planes.map { plane ->
-            val bytes = ByteArray(plane.buffer.remaining()).also { plane.buffer.get(it) }
+        val (y, u, v) = image.planes.mapIndexed { i, plane ->
+            val size = plane.buffer.remaining()
+            val bytes = planeBytes[i]?.takeIf { it.size == size } ?: ByteArray(size).also { planeBytes[i] = it }
+            plane.buffer.get(bytes)
             Yuv.Plane(bytes, plane.rowStride, plane.pixelStride)
         }
         return Yuv.toRgb(image.width, image.height, y, u, v, rotation, out)

@@ -31,8 +31,8 @@ class MainActivity : ComponentActivity() {
     private val meter = RateMeter()
     private var task = "pose"
     private var frontCamera = false
-    private var bundle: Bundle? = null
-    private var runner: ModelRunner? = null
+    @Volatile private var bundle: Bundle? = null  // written on the analysis thread, read by the overlay
+    @Volatile private var runner: ModelRunner? = null
 
     override fun onCreate(savedInstanceState: SavedState?) {
         super.onCreate(savedInstanceState)

@@ -7,12 +7,11 @@ import kotlin.math.min
  * destination pixel is the overlap-weighted mean of the source pixels under it, rounded half to even.
  */
 internal object AreaResize {
-    fun resize(src: Image, width: Int, height: Int): Image {
-        val xSpans = spans(src.width, width)
-        val ySpans = spans(src.height, height)
-        val dst = Image(width, height)
+    fun resize(src: Image, dst: Image): Image {
+        val xSpans = spans(src.width, dst.width)
+        val ySpans = spans(src.height, dst.height)
         val sums = DoubleArray(Image.CHANNELS)
-        for (dy in 0 until height) for (dx in 0 until width) {
+        for (dy in 0 until dst.height) for (dx in 0 until dst.width) {
             sums.fill(0.0)
             for ((sy, wy) in ySpans[dy]) for ((sx, wx) in xSpans[dx]) {
                 for (c in 0 until Image.CHANNELS) sums[c] += src.get(sx, sy, c) * wy * wx

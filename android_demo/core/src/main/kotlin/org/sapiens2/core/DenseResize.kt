@@ -6,8 +6,8 @@ data class Letterbox(val left: Int, val right: Int, val top: Int, val bottom: In
 /** The dense tasks' fits to the model input: stretch for segmentation, letterbox for the others. */
 object DenseResize {
     /** Stretch to the input size; INTER_AREA when the width shrinks, else INTER_CUBIC (the official rule looks at width only). */
-    fun stretch(image: Image, width: Int, height: Int): Image =
-        Resize.resize(image, width, height, if (width < image.width) Interpolation.AREA else Interpolation.CUBIC)
+    fun stretch(image: Image, width: Int, height: Int, dst: Image = Image(width, height)): Image =
+        Resize.resize(image, width, height, if (width < image.width) Interpolation.AREA else Interpolation.CUBIC, dst)
 
     /** Keep the aspect ratio (size truncated), INTER_LINEAR, black padding split with the smaller half left/top. */
     fun letterbox(image: Image, width: Int, height: Int): Pair<Image, Letterbox> {

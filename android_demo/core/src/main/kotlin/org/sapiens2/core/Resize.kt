@@ -13,15 +13,16 @@ enum class Interpolation { LINEAR, CUBIC, AREA }
  * averaging (both scales >= 1) is `AreaResize`.
  */
 object Resize {
-    fun resize(src: Image, width: Int, height: Int, interpolation: Interpolation): Image {
+    /** `src` resized into `dst` (reused between frames when the caller keeps it). */
+    fun resize(src: Image, width: Int, height: Int, interpolation: Interpolation, dst: Image = Image(width, height)): Image {
+        require(dst.width == width && dst.height == height) { "output image must be ${width}x$height" }
         val scaleX = src.width.toDouble() / width
         val scaleY = src.height.toDouble() / height
         if (interpolation == Interpolation.AREA && scaleX >= 1 && scaleY >= 1) {
-            return AreaResize.resize(src, width, height)
+            return AreaResize.resize(src, dst)
         }
         val xTaps = taps(width, src.width, scaleX, interpolation)
         val yTaps = taps(height, src.height, scaleY, interpolation)
-        val dst = Image(width, height)
         val sums = FloatArray(Image.CHANNELS)
         val size = xTaps.size
         for (dy in 0 until height) for (dx in 0 until width) {
