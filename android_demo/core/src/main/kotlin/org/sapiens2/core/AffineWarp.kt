@@ -5,7 +5,7 @@ import kotlin.math.floor
 /**
  * OpenCV's `cv2.warpAffine` (OpenCV 5, the SDK's) for 8-bit images with a constant black border:
  * the inverse map, bilinear lerps and bicubic weights (rows then columns) in float32, rounded half
- * to even; bit-identical to OpenCV on the golden crops and on random ones. INTER_AREA is not a warp
+ * to even; bit-identical to OpenCV on the golden crops. INTER_AREA is not a warp
  * interpolation in OpenCV; it falls back to bilinear, and so does this.
  */
 object AffineWarp {
