@@ -6,7 +6,7 @@ real and random images (``verify``, ``fidelity``) and writes the bundle atomical
 ``compile/README.md`` for what compiling the large sizes (up to 5B) needs.
 """
 
-from .errors import CompileError, FidelityGateError
+from sapiens2.errors import CompileError, FidelityGateError
 from .options import (
     MIN_COSINE,
     MIN_LABEL_AGREEMENT,

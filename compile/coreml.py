@@ -31,7 +31,7 @@ from sapiens2.models.outputs import INPUT_NAME
 from sapiens2.targets.coreml import prediction_available
 
 from .artifact import ExportedArtifact
-from .errors import CompileError
+from sapiens2.errors import CompileError
 from .mobile_export import coreml_decompositions, export_program, fp32_rope_periods
 from .options import CompileOptions
 from .wrappers import ExportWrapper

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from .artifact import ExportedArtifact
-from .errors import CompileError
+from sapiens2.errors import CompileError
 from .mobile_export import coreml_decompositions, export_program, single_tile_attention, xnnpack_decompositions
 from .options import CompileOptions
 from .placement import check_placement, placement_report

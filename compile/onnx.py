@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from .errors import CompileError
+from sapiens2.errors import CompileError
 from .options import CompileOptions
 from .wrappers import ExportWrapper
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sapiens2.models import ATTENTION_KINDS
 
-from .errors import CompileError
+from sapiens2.errors import CompileError
 
 TARGETS = ("onnx", "openvino", "executorch", "coreml")
 QUANTIZED_PRECISIONS = ("int8", "int8-weights", "int4-weights")

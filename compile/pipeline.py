@@ -34,7 +34,7 @@ from . import onnx as onnx_target
 from . import openvino as openvino_target
 from .artifact import ExportedArtifact
 from .describe import build_manifest
-from .errors import CompileError, FidelityGateError
+from sapiens2.errors import AccuracyGateError, CompileError, FidelityGateError
 from .memory import check_memory
 from .options import CompileOptions
 from .phase_deconv import deconv_form
@@ -158,7 +158,7 @@ def compile_bundle(
                 kept,
             )
         if quantized is not None and not accuracy["gate"]["passed"]:
-            raise quantize_step.AccuracyGateError(
+            raise AccuracyGateError(
                 f"{options.target} {options.precision} artifact fails the accuracy gate: {'; '.join(accuracy['gate']['failures'])}",
                 write_failed_report(out, report),
             )

@@ -22,7 +22,7 @@ from typing import Any
 
 from torch import fx
 
-from .errors import CompileError
+from sapiens2.errors import CompileError
 
 DELEGATE_CALL = "executorch_call_delegate"
 NETWORK_MODULE = "model"  # the ExportWrapper attribute that holds the task model

@@ -21,7 +21,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-from sapiens2.compile.errors import CompileError
+from sapiens2.errors import CompileError
 from sapiens2.compile.samples import artifact_input, data_dir
 from sapiens2.pipelines import PIPELINES, ModelIO, Pipeline, PosePipeline, Prepared
 from sapiens2.processing import HogPersonDetector, iter_video, person_boxes, read_image

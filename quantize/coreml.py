@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from sapiens2.bundle import Manifest
-from sapiens2.compile.errors import CompileError
+from sapiens2.errors import CompileError
 
 from .calibration import CalibrationSet
 from .layers import WEIGHT_LAYERS

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sapiens2.bundle import Bundle, read_bundle
-from sapiens2.compile.errors import CompileError
+from sapiens2.errors import CompileError
 from sapiens2.compile.artifact import ExportedArtifact
 from sapiens2.compile.options import DEFAULT_PRECISION, DEFAULT_TILE_SIZE, DEFAULT_WINDOW, CompileOptions
 from sapiens2.compile.pipeline import CompileResult, Exporter, ModelLoader, Progress, compile_bundle

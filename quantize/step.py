@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from sapiens2.bundle import Manifest
 from sapiens2.bundle.manifest import Quantization
-from sapiens2.compile.errors import CompileError, FidelityGateError
+from sapiens2.errors import CompileError
 from sapiens2.compile.options import CompileOptions
 from sapiens2.compile.verify import torch_threads
 from sapiens2.compile.wrappers import ExportWrapper
@@ -46,10 +46,6 @@ AFTER_EXPORT: dict[str, ModuleType] = {"onnx": onnx_quantizer, "openvino": openv
 DURING_EXPORT: dict[str, ModuleType] = {"executorch": executorch_quantizer}
 QUANTIZERS = AFTER_EXPORT | DURING_EXPORT
 REFERENCE = "PyTorch eager fp32 ExportWrapper (the model the artifact was exported from)"
-
-
-class AccuracyGateError(FidelityGateError):
-    """The quantized artifact is too far from fp32 on the held-out images; the report is kept."""
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 import torch
 
-from .cli.errors import UserError
+from .errors import UserError
 from .models.outputs import RAW_OUTPUTS
 from .pipelines import ModelIO
 from .predictor import Predictor

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from sapiens2.bundle import Bundle, Manifest, read_bundle
-from sapiens2.errors import UserError
+from sapiens2.errors import RuntimeUnavailableError, UserError
 
 # Bundle target (manifest "target", or "torch" for the eager reference) -> "module:Class".
 RUNTIMES = {
@@ -26,10 +26,6 @@ RUNTIMES = {
     "coreml": "sapiens2.targets.coreml:CoreMLRuntime",
 }
 DEFAULT_THREADS = 2
-
-
-class RuntimeUnavailableError(UserError):
-    """The runtime a bundle needs is not installed or cannot run on this machine."""
 
 
 class Runtime(ABC):

@@ -11,7 +11,7 @@ from typing import Mapping
 import numpy as np
 import torch
 
-from sapiens2.cli.errors import UserError
+from sapiens2.errors import UserError
 from sapiens2.models import Sapiens2TaskModel
 from sapiens2.models.outputs import INPUT_NAME, name_outputs
 from sapiens2.quantize import torch as torch_quantizer
