@@ -33,6 +33,8 @@ from sapiens2.bench.torch_runner import official_wrapper
 from sapiens2.compile import CompileOptions
 from sapiens2.compile import options as compile_options
 from sapiens2.errors import UserError
+from sapiens2.targets import TARGETS
+from sapiens2.targets.onnx.target import OnnxTarget
 from test_compile_cli import one_torch_thread  # noqa: F401 - fixture
 
 TINY_ARCH = {"embed_dims": 64, "num_layers": 2, "num_heads": 4, "feedforward_channels": 256, "num_tokenizer_layers": 2}
@@ -83,7 +85,10 @@ def test_matrix_expands_every_combination_with_the_reference_first() -> None:
 
 
 def test_matrix_reads_targets_and_precisions_when_called(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(compile_options, "TARGETS", (*compile_options.TARGETS, "npu"))
+    class NpuTarget(OnnxTarget):
+        name = "npu"
+
+    monkeypatch.setitem(TARGETS, "npu", NpuTarget)
     monkeypatch.setattr(compile_options, "PRECISIONS", (*compile_options.PRECISIONS, "int2"))
     assert bench_targets()[:2] == ("torch", "torch-compile") and bench_targets()[-1] == "npu"
     rows = expand_matrix(["seg"], [SIZE], ["npu"], ["int2"])

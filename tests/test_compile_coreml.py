@@ -19,13 +19,13 @@ from fixture_paths import case_checkpoint, case_json
 from safetensors.torch import save_file
 from sapiens2.bundle import read_bundle
 from sapiens2.compile import CompileOptions, compile_bundle, from_checkpoint
-from sapiens2.compile.mil_runner import MilProgramRunner
+from sapiens2.targets.coreml.mil_runner import MilProgramRunner
 from sapiens2.compile.mobile_export import attention_per_head, integer_floor_division, rms_norm_scaled
 from sapiens2.compile.samples import artifact_input, data_dir, fit_to_input
 from sapiens2.compile.wrappers import ExportWrapper
 from sapiens2.models import build_task_model
 from sapiens2.processing import heatmap_maxima, read_image
-from sapiens2.targets.coreml import CoreMLRuntime
+from sapiens2.targets.coreml.runtime import CoreMLRuntime
 from test_compile_cli import TINY_SEG, assert_refused, one_torch_thread  # noqa: F401 - fixture
 
 SEG = case_json("task_seg")

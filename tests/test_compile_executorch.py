@@ -24,7 +24,7 @@ from sapiens2.compile.mobile_export import (
     single_tile_attention,
     split_as_slices,
 )
-from sapiens2.compile.placement import check_placement, placement_report
+from sapiens2.targets.executorch.placement import check_placement, placement_report
 from sapiens2.compile.wrappers import ExportWrapper
 from sapiens2.models import build_task_model
 from sapiens2.targets import open_bundle

@@ -15,23 +15,14 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from .options import CompileOptions
-from .wrappers import ExportWrapper
+from sapiens2.compile.options import CompileOptions
+from sapiens2.compile.wrappers import ExportWrapper
+from sapiens2.targets.base import ExportedArtifact
 
 MODEL_FILE = "model.xml"
-OPSET = None  # an OpenVINO IR has no ONNX opset
 
 
-def check_options(options: CompileOptions) -> None:
-    """Every precision and option combination is supported."""
-
-
-def runtime_settings(options: CompileOptions) -> dict[str, object]:
-    """Compile settings the runtime applies (recorded in the manifest)."""
-    return {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "bf16" if options.precision == "bf16" else "f32"}
-
-
-def export_artifact(wrapper: ExportWrapper, directory: Path, options: CompileOptions) -> list[str]:
+def export_artifact(wrapper: ExportWrapper, directory: Path, options: CompileOptions) -> ExportedArtifact:
     """Convert the wrapper, name its ports, optionally free the batch dimension and save the IR."""
     import openvino as ov
 
@@ -45,4 +36,4 @@ def export_artifact(wrapper: ExportWrapper, directory: Path, options: CompileOpt
     if options.dynamic_batch:
         model.reshape({model.inputs[0]: ov.PartialShape([-1, *wrapper.input_shape()[1:]])})
     ov.save_model(model, directory / MODEL_FILE, compress_to_fp16=options.precision == "fp16")
-    return sorted(item.name for item in directory.iterdir())
+    return ExportedArtifact(sorted(item.name for item in directory.iterdir()))

@@ -16,7 +16,7 @@ import numpy as np
 from sapiens2.bundle import Manifest
 from sapiens2.errors import UserError
 
-from .runtime import DEFAULT_THREADS, Runtime
+from sapiens2.targets.runtime import DEFAULT_THREADS, Runtime
 
 DEVICE = "CPU"
 PRECISION_HINTS = ("f32", "bf16")

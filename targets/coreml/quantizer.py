@@ -22,13 +22,12 @@ from pathlib import Path
 
 import numpy as np
 from sapiens2.bundle import Manifest
-from sapiens2.errors import CompileError
+from sapiens2.quantize.calibration import CalibrationSet
+from sapiens2.quantize.layers import WEIGHT_LAYERS
+from sapiens2.quantize.quiet import quiet_tools
 
-from .calibration import CalibrationSet
-from .layers import WEIGHT_LAYERS
-from .quiet import quiet_tools
+from .target import PACKAGE
 
-PACKAGE = "model.mlpackage"
 WEIGHT_PREFIX = "p_model_"  # the converter's name for the wrapper's ``.model`` parameters
 FP16_SUFFIX = "_to_fp16"  # what the converter's fp16 pass appends to the constants it casts
 LAYER_TYPES = dict.fromkeys(("int8-weights", "int4-weights"), WEIGHT_LAYERS)  # every weight constant
@@ -44,15 +43,6 @@ def tool() -> str:
     return f"coremltools {coremltools.__version__} optimize.coreml"
 
 
-def check_precision(precision: str) -> None:
-    """Refuse what Core ML cannot do on this machine before any slow work starts."""
-    if precision not in SCHEMES:
-        raise CompileError(
-            "Core ML int8 activations are calibrated by running the model, which needs macOS; "
-            "use --precision int8-weights (or int4-weights) for Core ML"
-        )
-
-
 def weight_names(kept: Iterable[str]) -> list[str]:
     """The weight constants of the kept layers (module paths) in a converted ML program, fp32 or fp16."""
     names = [WEIGHT_PREFIX + layer.replace(".", "_") + "_weight" for layer in sorted(kept)]
@@ -63,7 +53,6 @@ def compress(model: object, precision: str, kept: Iterable[str] = ()) -> object:
     """The ML program ``model`` (an ``MLModel``) with compressed weights; ``kept`` layers stay float."""
     import coremltools.optimize.coreml as cto
 
-    check_precision(precision)
     skip = dict.fromkeys(weight_names(kept))
     if precision == "int8-weights":
         config = cto.OptimizationConfig(
@@ -93,7 +82,7 @@ def quantize_artifact(
 
 def feature_tap(directory: Path) -> str:
     """Name of the ML program value the decode head reads: the input of the op holding its first weight."""
-    from sapiens2.compile.mil_runner import MilProgramRunner
+    from .mil_runner import MilProgramRunner
 
     for op in MilProgramRunner(directory / PACKAGE).operations:
         weight = op.inputs.get("weight")
@@ -104,7 +93,7 @@ def feature_tap(directory: Path) -> str:
 
 def feature_runner(directory: Path, manifest: Manifest, tap: str, threads: int) -> Callable[[np.ndarray], dict[str, np.ndarray]]:
     """The ML program on the MIL runner (Core ML cannot predict on Linux), the value ``tap`` as output ``features``."""
-    from sapiens2.compile.mil_runner import MilProgramRunner
+    from .mil_runner import MilProgramRunner
 
     runner = MilProgramRunner(directory / PACKAGE)
     value = next(out for op in runner.operations for out in op.outputs if out.name == tap)

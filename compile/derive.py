@@ -13,36 +13,28 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from sapiens2.bundle import Bundle, read_bundle
 from sapiens2.errors import CompileError
-from sapiens2.compile.artifact import ExportedArtifact
-from sapiens2.compile.options import DEFAULT_PRECISION, DEFAULT_TILE_SIZE, DEFAULT_WINDOW, CompileOptions
-from sapiens2.compile.pipeline import CompileResult, Exporter, ModelLoader, Progress, compile_bundle
-from sapiens2.compile.source import reference_wrapper
+from sapiens2.targets import ExportedArtifact, get_target
 
-from .step import DURING_EXPORT, check_target
+from .options import CompileOptions
+from .pipeline import CompileResult, Exporter, ModelLoader, Progress, compile_bundle
+from .source import reference_wrapper
 
 
 def bundle_options(bundle: Bundle, **changes: Any) -> CompileOptions:
-    """The options the fp32 bundle was compiled with, with ``changes`` (precision, calibration, gates) applied."""
-    export = bundle.manifest.export
-    recorded = CompileOptions(
-        target=bundle.manifest.target,
-        input_size=export.input_size,
-        attention=export.attention,
-        tile_size=export.tile_size or DEFAULT_TILE_SIZE,
-        window=export.window or DEFAULT_WINDOW,
-        in_graph_preprocess=bundle.manifest.inputs[0].layout if export.in_graph_preprocess else None,
-        decode=export.decode,
-        dynamic_batch=export.dynamic_batch,
-        optimize_graph=export.graph_optimizer,
-        deconv=export.deconv,
-    )
-    return replace(recorded, **changes)
+    """The options the float bundle was compiled with (its manifest's record), with ``changes`` applied and the
+    request-only fields (gates, calibration, threads, extra delegates) back at their defaults."""
+    record = bundle.manifest.compile_options
+    if not record:
+        raise CompileError(
+            f"{bundle.path} was compiled by an SDK that did not record its compile options "
+            f"(sdk {bundle.manifest.sdk_version}): compile it again with this version"
+        )
+    return CompileOptions.from_record(record).derived(**changes)
 
 
 def bundle_model(bundle: Bundle, checkpoint: str | os.PathLike[str] | None = None) -> ModelLoader:
@@ -52,7 +44,7 @@ def bundle_model(bundle: Bundle, checkpoint: str | os.PathLike[str] | None = Non
 
 def float_precision(target: str) -> str:
     """The float precision a target's quantized compile starts from, so the one ``quantize`` derives from."""
-    return DEFAULT_PRECISION.get(target, "fp32")
+    return get_target(target).capabilities.default_precision
 
 
 def copy_artifacts(bundle: Bundle) -> Exporter:
@@ -92,8 +84,7 @@ def quantize_bundle(
             f"{source} is a {manifest.precision} bundle; {manifest.target} quantize derives from {start} bundles only "
             f"(what `sapiens2 compile --target {manifest.target}` writes by default)"
         )
-    check_target(manifest.target, precision)
-    if manifest.target in DURING_EXPORT:
+    if get_target(manifest.target).capabilities.quantize_during_export:
         raise CompileError(f"{manifest.target} quantizes before lowering, so it cannot start from a lowered program: compile with --precision {precision}")
     if Path(out).absolute() == bundle.path.absolute():
         raise CompileError("the quantized bundle needs its own --out; it cannot replace its fp32 source")

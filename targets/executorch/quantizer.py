@@ -104,7 +104,7 @@ def feature_runner(
 ) -> Callable[[np.ndarray], dict[str, np.ndarray]]:
     """Outputs from the lowered ``.pte``; features from the same quantized graph before lowering (a program
     cannot expose intermediate values), evaluated in PyTorch with the quantize/dequantize ops XNNPACK fuses."""
-    from sapiens2.targets.executorch import ExecuTorchRuntime
+    from sapiens2.targets.executorch.runtime import ExecuTorchRuntime
 
     program = ExecuTorchRuntime.load(directory, manifest, threads=threads)
     tap = _head_input(converted)
@@ -123,3 +123,8 @@ def feature_runner(
         return {**program.run({manifest.input_names[0]: batch}), "features": capture.features.numpy()}
 
     return run
+
+
+def export_transform(precision: str, calibration_inputs: Sequence[np.ndarray], kept: Iterable[str] = ()) -> XnnpackQuantization:
+    """The transform the exporter applies before lowering (this target quantizes during the export)."""
+    return XnnpackQuantization(precision, calibration_inputs, kept)

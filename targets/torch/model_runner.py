@@ -14,7 +14,7 @@ import torch
 from sapiens2.errors import UserError
 from sapiens2.models import Sapiens2TaskModel
 from sapiens2.models.outputs import INPUT_NAME, name_outputs
-from sapiens2.quantize import torch as torch_quantizer
+from sapiens2.targets.torch import quantizer as torch_quantizer
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -47,7 +47,7 @@ class TorchModelRunner:
     """Callable ``{"image": float32 NCHW} -> {output name: float32 array}`` around a task model.
 
     Quantized precisions keep the model in fp32 and swap its linears for torchao int8 ones
-    (``sapiens2.quantize.torch``); ``quantization`` then names the scheme, else it is None.
+    (``sapiens2.targets.torch.quantizer``); ``quantization`` then names the scheme, else it is None.
     """
 
     name = "torch"

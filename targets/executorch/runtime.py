@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from sapiens2.bundle import Manifest
 
-from .runtime import DEFAULT_THREADS, Runtime
+from sapiens2.targets.runtime import DEFAULT_THREADS, Runtime
 
 BACKEND = "XnnpackBackend"
 METHOD = "forward"

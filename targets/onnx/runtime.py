@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from sapiens2.bundle import Manifest
 
-from .runtime import DEFAULT_THREADS, Runtime
+from sapiens2.targets.runtime import DEFAULT_THREADS, Runtime
 
 PROVIDER = "CPUExecutionProvider"
 

@@ -15,18 +15,18 @@ from typing import Any
 import numpy as np
 import torch
 from sapiens2.bundle import Manifest
+from sapiens2.threads import torch_threads
 
-from .runtime import DEFAULT_THREADS, Runtime
+from sapiens2.targets.runtime import DEFAULT_THREADS, Runtime
 
 
 class TorchEagerRuntime(Runtime):
     name = "torch-eager"
 
     def __init__(self, module: torch.nn.Module, manifest: Manifest, threads: int | None = None) -> None:
-        """``threads`` sets torch's process-wide intra-op thread count (None leaves it alone)."""
+        """``threads``: torch's intra-op thread count while this runtime runs (None: whatever the process uses)."""
         super().__init__(manifest)
-        if threads is not None:
-            torch.set_num_threads(threads)
+        self.threads = threads
         self.module = module.eval()
 
     @classmethod
@@ -54,9 +54,10 @@ class TorchEagerRuntime(Runtime):
         return cls(reference_wrapper(manifest, checkpoint), manifest, threads)
 
     def settings(self) -> dict[str, Any]:
-        return {"threads": torch.get_num_threads()}
+        return {"threads": self.threads or torch.get_num_threads()}
 
     @torch.inference_mode()
     def _run(self, batch: Mapping[str, np.ndarray]) -> list[np.ndarray]:
-        outputs = self.module(*(torch.from_numpy(np.ascontiguousarray(batch[name])) for name in self.input_names))
+        with torch_threads(self.threads):
+            outputs = self.module(*(torch.from_numpy(np.ascontiguousarray(batch[name])) for name in self.input_names))
         return [output.numpy() for output in outputs]

@@ -1,50 +1,42 @@
-"""The quantization steps of ``sapiens2.compile``: plan before the export, quantize after it, gate after verifying.
+"""The quantization stages of the compile pipeline: plan before the export, quantize after it, gate after verifying.
 
-``plan_quantization`` gathers the calibration data (``calibration``) and runs the per-layer
-sensitivity scan (``sensitivity``): which layer groups stay in float. The target's own tool then
-quantizes with those layers excluded, at the point its format allows:
+``plan_quantization`` gathers the calibration data (``sapiens2.quantize.calibration``) and runs the
+per-layer sensitivity scan (``sapiens2.quantize.sensitivity``): which layer groups stay in float.
+The target's own tool (``Target.quantizer()``) then quantizes with those layers excluded, at the
+point its format allows:
 
 * after the export, on the fp32 artifact in the staging directory (``quantize_exported``): ONNX
   Runtime, OpenVINO, Core ML;
-* during the export, for ExecuTorch: PT2E rewrites the module before it is lowered
-  (``exporter`` hands the backend the transform).
+* during the export, where the capability table says ``quantize_during_export`` (ExecuTorch):
+  PT2E rewrites the module before it is lowered (the plan's ``transform`` goes to ``Target.export``).
 
 ``check_accuracy`` runs the held-out images through the quantized artifact and the fp32 PyTorch
-reference (``accuracy``). ``sapiens2 compile --precision int8`` and ``sapiens2 quantize BUNDLE``
-both go through here.
+reference (``sapiens2.quantize.accuracy``). ``sapiens2 compile --precision int8`` and
+``sapiens2 quantize BUNDLE`` both go through here.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import torch
 from sapiens2.bundle import Manifest
 from sapiens2.bundle.manifest import Quantization
-from sapiens2.errors import CompileError
-from sapiens2.compile.options import CompileOptions
-from sapiens2.compile.verify import torch_threads
-from sapiens2.compile.wrappers import ExportWrapper
+from sapiens2.quantize.accuracy import Runner, evaluate, gate
+from sapiens2.quantize.calibration import CalibrationSet, calibration_set
+from sapiens2.quantize.layers import NEVER_QUANTIZED, kept_layers, layer_groups
+from sapiens2.quantize.sensitivity import GroupSensitivity, scan, scan_table, select_kept
+from sapiens2.targets import Target
 
-from . import coreml as coreml_quantizer
-from . import executorch as executorch_quantizer
-from . import onnx as onnx_quantizer
-from . import openvino as openvino_quantizer
-from .accuracy import Runner, evaluate, gate
-from .calibration import CalibrationSet, calibration_set
-from .layers import NEVER_QUANTIZED, kept_layers, layer_groups
-from .sensitivity import GroupSensitivity, scan, scan_table, select_kept
+from .options import CompileOptions
+from sapiens2.threads import torch_threads
+from .wrappers import ExportWrapper
 
-AFTER_EXPORT: dict[str, ModuleType] = {"onnx": onnx_quantizer, "openvino": openvino_quantizer, "coreml": coreml_quantizer}
-DURING_EXPORT: dict[str, ModuleType] = {"executorch": executorch_quantizer}
-QUANTIZERS = AFTER_EXPORT | DURING_EXPORT
 REFERENCE = "PyTorch eager fp32 ExportWrapper (the model the artifact was exported from)"
 
 
@@ -73,44 +65,29 @@ class QuantizedArtifact:
     report: dict[str, Any]
 
 
-def check_target(target: str, precision: str) -> None:
-    """Refuse a target or scheme without a quantizer before any slow work starts."""
-    if target not in QUANTIZERS:
-        raise CompileError(f"quantized precisions are not available for --target {target}; use one of {', '.join(QUANTIZERS)}")
-    if precision not in QUANTIZERS[target].SCHEMES:
-        check = getattr(QUANTIZERS[target], "check_precision", None)
-        if check is not None:
-            check(precision)
-        raise CompileError(f"--target {target} offers {', '.join(QUANTIZERS[target].SCHEMES)}, not {precision}")
-
-
-def plan_quantization(wrapper: ExportWrapper, options: CompileOptions) -> QuantizationPlan:
+def plan_quantization(wrapper: ExportWrapper, options: CompileOptions, target: Target) -> QuantizationPlan:
     """Calibration inputs and held-out images, then the sensitivity scan and the groups it keeps in float."""
     preprocess = wrapper.normalizer.layout if wrapper.normalizer is not None else None
     calibration = calibration_set(
         wrapper.task, wrapper.input_size, wrapper.output_names, preprocess, options.calibration, options.calibration_size
     )
-    types = QUANTIZERS[options.target].LAYER_TYPES[options.precision]
+    quantizer = target.quantizer()
+    types = quantizer.LAYER_TYPES[options.precision]
     with torch_threads(options.threads):
         results = scan(wrapper, calibration.inputs, options.precision, types) if options.float_budget > 0 else []
     kept = select_kept(results, options.float_budget)
     layers = kept_layers(layer_groups(wrapper.model, types), kept)
     plan = QuantizationPlan(calibration, results, kept, layers)
-    if options.target in DURING_EXPORT:
-        plan.transform = DURING_EXPORT[options.target].XnnpackQuantization(options.precision, calibration.inputs, layers)
+    if target.capabilities.quantize_during_export:
+        plan.transform = quantizer.export_transform(options.precision, calibration.inputs, layers)
     return plan
 
 
-def exporter(plan: QuantizationPlan | None, backend: ModuleType) -> Any:
-    """The backend's export with the plan's transform (ExecuTorch), or None to export as usual."""
-    if plan is None or plan.transform is None:
-        return None
-    return functools.partial(backend.export_artifact, quantize=plan.transform)
-
-
-def quantize_exported(wrapper: ExportWrapper, directory: Path, options: CompileOptions, plan: QuantizationPlan) -> QuantizedArtifact:
+def quantize_exported(
+    wrapper: ExportWrapper, directory: Path, options: CompileOptions, plan: QuantizationPlan, target: Target
+) -> QuantizedArtifact:
     """Quantize the fp32 artifact in ``directory`` (unless the export already did) and describe the result."""
-    quantizer = QUANTIZERS[options.target]
+    quantizer = target.quantizer()
     calibration = plan.calibration
     if plan.transform is not None:
         tap = plan.transform.converted
@@ -148,10 +125,10 @@ def torch_runner(wrapper: ExportWrapper) -> Iterator[Runner]:
 
 
 def check_accuracy(
-    directory: Path, manifest: Manifest, wrapper: ExportWrapper, artifact: QuantizedArtifact, options: CompileOptions
+    directory: Path, manifest: Manifest, wrapper: ExportWrapper, artifact: QuantizedArtifact, options: CompileOptions, target: Target
 ) -> dict[str, Any]:
     """The report's ``accuracy`` section: quantized vs fp32 on the held-out images, and the gate's verdict."""
-    candidate = QUANTIZERS[manifest.target].feature_runner(directory, manifest, artifact.feature_tap, options.threads)
+    candidate = target.quantizer().feature_runner(directory, manifest, artifact.feature_tap, options.threads)
     calibration = artifact.calibration
     with torch_threads(options.threads), torch_runner(wrapper) as reference:
         result = evaluate(manifest.task, calibration.pipeline, calibration.held_out, calibration.model_input, reference, candidate)

@@ -27,36 +27,18 @@ from pathlib import Path
 
 import torch
 
-from sapiens2.errors import CompileError
-from .options import CompileOptions
-from .wrappers import ExportWrapper
+from sapiens2.compile.options import CompileOptions
+from sapiens2.compile.wrappers import ExportWrapper
+from sapiens2.targets.base import ExportedArtifact
 
-OPSET = 20
+from .target import OPSET
+
 MODEL_FILE = "model.onnx"
 EXTERNAL_DATA_BYTES = 1_500_000_000
 
 
-def check_options(options: CompileOptions) -> None:
-    """Refuse what this target cannot do before any slow work starts."""
-    if options.precision == "bf16":
-        raise CompileError(
-            "ONNX Runtime CPU has no bf16 kernels; use --target openvino --precision bf16 (bf16 execution hint), "
-            "or --precision fp16/fp32 for ONNX"
-        )
-    if options.precision == "fp16" and not _has_fp16_converter():
-        raise CompileError(
-            "--precision fp16 for ONNX needs onnxconverter-common (pip install onnxconverter-common); "
-            "note that fp16 ONNX runs slower than fp32 on ONNX Runtime CPU and only halves the file"
-        )
-
-
-def runtime_settings(options: CompileOptions) -> dict[str, object]:
-    """Session settings the runtime applies (recorded in the manifest)."""
-    return {"graph_optimization_level": "ORT_ENABLE_ALL"}
-
-
-def export_artifact(wrapper: ExportWrapper, directory: Path, options: CompileOptions) -> list[str]:
-    """Write ``model.onnx`` (plus ``model.onnx.data`` for large models) into ``directory``; return the file names."""
+def export_artifact(wrapper: ExportWrapper, directory: Path, options: CompileOptions) -> ExportedArtifact:
+    """Write ``model.onnx`` (plus ``model.onnx.data`` for large models) into ``directory``."""
     example = wrapper.example_input(batch=2 if options.dynamic_batch else 1)
     dynamic_shapes = {"image": {0: torch.export.Dim("batch", min=1)}} if options.dynamic_batch else None
     with _quiet_exporter():
@@ -79,7 +61,7 @@ def export_artifact(wrapper: ExportWrapper, directory: Path, options: CompileOpt
         _save_fp16(program.model_proto, path, external)
     else:
         program.save(path, external_data=external)
-    return sorted(item.name for item in directory.iterdir())
+    return ExportedArtifact(sorted(item.name for item in directory.iterdir()))
 
 
 @contextlib.contextmanager
@@ -108,14 +90,6 @@ def fold_constants(model: object) -> None:
 
 def parameter_bytes(module: torch.nn.Module) -> int:
     return sum(p.numel() * p.element_size() for p in module.parameters())
-
-
-def _has_fp16_converter() -> bool:
-    try:
-        import onnxconverter_common  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _save_fp16(model_proto: object, path: Path, external: bool) -> None:

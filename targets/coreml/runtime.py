@@ -3,7 +3,7 @@
 Core ML prediction needs macOS: coremltools has no runtime for other systems, so ``available()``
 is False elsewhere and ``open_bundle`` refuses with that reason. ``CoreMLRuntime.load`` can still
 return a ``MilRunnerRuntime``, which evaluates the saved ML program op by op on the CPU
-(``sapiens2.compile.mil_runner``): that is how a Linux compile checks the conversion. It is slow
+(``sapiens2.targets.coreml.mil_runner``): that is how a Linux compile checks the conversion. It is slow
 and not Apple's kernels, so it is a check, not a way to deploy.
 
 Both take the manifest's input (uint8 RGB, NHWC) and hand Core ML an RGB image; both cast the
@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 from sapiens2.bundle import Manifest
 
-from .runtime import Runtime, RuntimeUnavailableError
+from sapiens2.errors import RuntimeUnavailableError
+from sapiens2.targets.runtime import Runtime
 
 RUNNERS = ("coreml", "mil")
 COMPUTE_UNITS = ("ALL", "CPU_AND_NE", "CPU_AND_GPU", "CPU_ONLY")
@@ -126,7 +127,7 @@ class MilRunnerRuntime(Runtime):
     name = "coreml-mil-runner"
 
     def __init__(self, package: Path, manifest: Manifest) -> None:
-        from sapiens2.compile.mil_runner import MilProgramRunner
+        from sapiens2.targets.coreml.mil_runner import MilProgramRunner
 
         super().__init__(manifest)
         self.program = MilProgramRunner(package)

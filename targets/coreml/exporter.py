@@ -28,54 +28,17 @@ from typing import Any
 
 import torch
 from sapiens2.models.outputs import INPUT_NAME
-from sapiens2.targets.coreml import prediction_available
+from sapiens2.compile.mobile_export import coreml_decompositions, export_program, fp32_rope_periods
+from sapiens2.compile.options import CompileOptions
+from sapiens2.compile.wrappers import ExportWrapper
+from sapiens2.targets.base import ExportedArtifact
 
-from .artifact import ExportedArtifact
-from sapiens2.errors import CompileError
-from .mobile_export import coreml_decompositions, export_program, fp32_rope_periods
-from .options import CompileOptions
-from .wrappers import ExportWrapper
+from .runtime import prediction_available
+from .target import DEPLOYMENT_TARGET, PACKAGE, compute_precision
 
-OPSET = None  # an ML program has no ONNX opset
-PACKAGE = "model.mlpackage"
-DEPLOYMENT_TARGET = "iOS17"  # also macOS 14; ML program opset CoreML7
-PRECISIONS = ("fp16", "fp32")
 FIDELITY_PATHS = {True: "coreml", False: "mil-runner"}
 # Ops an fp16 program keeps in fp32: the peak-row division of --decode (fp16 integers are exact only to 2048).
 FP32_OPS = ("floor_div",)
-# fp16 programs whose weights sapiens2.quantize.coreml then compresses (the Neural Engine decompresses them at load).
-WEIGHT_COMPRESSED = ("int8-weights", "int4-weights")
-
-
-def compute_precision(options: CompileOptions) -> str:
-    return "fp32" if options.precision == "fp32" else "fp16"
-
-
-def check_options(options: CompileOptions) -> None:
-    """Refuse what this target cannot do before any slow work starts."""
-    if options.precision not in PRECISIONS + WEIGHT_COMPRESSED:
-        raise CompileError(
-            f"Core ML computes in fp16 (the default, what the Neural Engine runs) or fp32; --precision {options.precision} is not available"
-        )
-    if options.in_graph_preprocess != "NHWC":
-        raise CompileError(
-            "Core ML bundles take a camera image (interleaved RGB pixels): use --in-graph-preprocess NHWC, the default"
-        )
-    if options.dynamic_batch:
-        raise CompileError(
-            "Core ML bundles predict one image per call (batch in the app with MLBatchProvider): drop --dynamic-batch"
-        )
-    if options.allow_portable or options.also_partitioners:
-        raise CompileError("--allow-portable and --also-partitioner belong to --target executorch")
-
-
-def runtime_settings(options: CompileOptions) -> dict[str, object]:
-    """Settings an app loads the model with (recorded in the manifest)."""
-    return {
-        "compute_units": "ALL",
-        "compute_precision": compute_precision(options),
-        "minimum_deployment_target": DEPLOYMENT_TARGET,
-    }
 
 
 def attention_layout(wrapper: ExportWrapper, options: CompileOptions) -> dict[str, Any]:

@@ -22,7 +22,6 @@ Choices (docs/toolchain.md section 3, measured with the pinned versions):
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,19 +29,15 @@ from typing import Any
 import torch
 from torch import nn
 
-from .artifact import ExportedArtifact
+from sapiens2.compile.mobile_export import coreml_decompositions, export_program, single_tile_attention, xnnpack_decompositions
+from sapiens2.compile.options import CompileOptions
+from sapiens2.compile.wrappers import ExportWrapper
 from sapiens2.errors import CompileError
-from .mobile_export import coreml_decompositions, export_program, single_tile_attention, xnnpack_decompositions
-from .options import CompileOptions
+from sapiens2.targets.base import ExportedArtifact, ModuleTransform
+
 from .placement import check_placement, placement_report
-from .wrappers import ExportWrapper
+from .target import MODEL_FILE
 
-ModuleTransform = Callable[[nn.Module, torch.Tensor], nn.Module]
-
-OPSET = None  # an ExecuTorch program has no ONNX opset
-MODEL_FILE = "model.pte"
-EXTRA_PARTITIONERS = ("coreml", "vulkan", "qnn")
-QNN_SDK_ENV = "QNN_SDK_ROOT"
 PLANNED_MEMORY_NOTE = (
     "ExecuTorch memory plan: non-constant buffers outside delegates (inputs, outputs, portable-kernel activations); "
     "a delegate keeps its own activations, attention scores included, in its own workspace"
@@ -61,30 +56,6 @@ class HalfPrecisionNetwork(nn.Module):
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
         x = self.normalizer(image) if self.normalizer is not None else image
         return tuple(out.float() if out.is_floating_point() else out for out in self.network(x.half()))
-
-
-def check_options(options: CompileOptions) -> None:
-    """Refuse what this target cannot do before any slow work starts."""
-    if options.precision == "bf16":
-        raise CompileError("XNNPACK has no bf16 kernels; use --precision fp32 or fp16 for ExecuTorch")
-    if options.dynamic_batch:
-        raise CompileError(
-            "ExecuTorch bundles have a fixed batch of 1 (XNNPACK reshapes take one dynamic dimension): drop --dynamic-batch"
-        )
-    unknown = sorted(set(options.also_partitioners) - set(EXTRA_PARTITIONERS))
-    if unknown:
-        raise CompileError(f"unknown --also-partitioner {', '.join(unknown)}; choose from {', '.join(EXTRA_PARTITIONERS)}")
-    # Without QNN_SDK_ROOT, ExecuTorch's QNN backend tries to download the SDK from Qualcomm at lowering time.
-    if "qnn" in options.also_partitioners and not os.environ.get(QNN_SDK_ENV):
-        raise CompileError(
-            f"--also-partitioner qnn needs the Qualcomm AI Engine Direct (QNN) SDK: install it and set {QNN_SDK_ENV} "
-            f"(and LD_LIBRARY_PATH=${QNN_SDK_ENV}/lib/x86_64-linux-clang)"
-        )
-
-
-def runtime_settings(options: CompileOptions) -> dict[str, object]:
-    """Settings the runtime applies (recorded in the manifest)."""
-    return {"program": MODEL_FILE, "delegate": "XnnpackBackend", "precision": options.precision}
 
 
 def _xnnpack(options: CompileOptions) -> Any:
@@ -141,7 +112,7 @@ def lower(
 
     make_partitioner, decompositions, _ = PARTITIONERS[partitioner]
     with single_tile_attention(module):
-        # Quantized precisions: PT2E rewrites the module first (sapiens2.quantize.executorch).
+        # Quantized precisions: PT2E rewrites the module first (sapiens2.targets.executorch.quantizer).
         program = export_program(quantize(module, example) if quantize else module, example, decompositions())
     edge = to_edge_transform_and_lower(program, partitioner=[make_partitioner(options)])
     placement = placement_report(edge.exported_program())

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 from sapiens2.bundle import Manifest
-from sapiens2.targets.openvino import DEVICE
+from sapiens2.targets.openvino.runtime import DEVICE
 
-from .calibration import CalibrationSet
-from .layers import WEIGHT_LAYERS
-from .quiet import quiet_tools
+from sapiens2.quantize.calibration import CalibrationSet
+from sapiens2.quantize.layers import WEIGHT_LAYERS
+from sapiens2.quantize.quiet import quiet_tools
 
 MODEL_FILE = "model.xml"
 OP_PREFIX = "__module.model."  # OpenVINO's name for the wrapper's ``.model`` submodule

@@ -36,8 +36,8 @@ import numpy as np
 from sapiens2.bundle import Manifest
 from torch import nn
 
-from .calibration import CalibrationSet
-from .quiet import quiet_tools
+from sapiens2.quantize.calibration import CalibrationSet
+from sapiens2.quantize.quiet import quiet_tools
 
 MODEL_FILE = "model.onnx"
 WRAPPER_PREFIX = "model."  # ExportWrapper holds the task model as ``.model``
