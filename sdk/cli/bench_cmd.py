@@ -37,7 +37,8 @@ from ..bench.settings import DEFAULT_RUNS, DEFAULT_THREADS, DEFAULT_WARMUP
 from ..bundle import read_bundle
 from ..checkpoints import inspect_checkpoint
 from ..models import ATTENTION_KINDS, TASKS
-from .compile_cmd import STAGE_LABELS, parse_arch
+from .compile_cmd import parse_arch
+from .stages import STAGE_LABELS
 from .errors import UserError
 from .progress import StepBar, step_bar
 from .sizes import parse_size

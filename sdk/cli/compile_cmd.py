@@ -7,11 +7,7 @@ to try the toolchain (a loud warning; the manifest says ``"random_weights": true
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 
@@ -19,20 +15,9 @@ from ..compile import CompileOptions, compile_bundle, from_checkpoint, from_rand
 from ..compile.pipeline import ModelLoader
 from ..models import TASKS, resolve_arch
 from .errors import UserError
-from .inspect_cmd import format_bytes
 from .option_flags import add_option_flags, options_from_flags
-from .progress import step_bar
-from .quantize_cmd import accuracy_lines
+from .stages import stage_progress, print_summary
 
-STAGE_LABELS = {
-    "load": "build/load the model",
-    "calibrate": "calibration data and sensitivity scan",
-    "export": "export the artifact",
-    "quantize": "quantize with the target's tool",
-    "verify": "verify against PyTorch",
-    "accuracy": "accuracy gate on held-out images",
-    "write": "write the bundle",
-}
 ARCH_NUMBERS = ("embed_dims", "num_layers", "num_heads", "feedforward_channels", "num_tokenizer_layers")
 
 
@@ -98,19 +83,6 @@ def model_loader(args: argparse.Namespace, stderr: Console) -> tuple[ModelLoader
     return from_checkpoint(args.checkpoint, args.task, arch), Path(str(args.checkpoint).rstrip("/")).name.split(".safetensors")[0]
 
 
-@contextmanager
-def stage_progress(console: Console) -> Iterator[Callable[[str], None]]:
-    """A progress bar over the compile stages; yields the callback the pipeline calls per stage."""
-    with step_bar(console, total=len(STAGE_LABELS)) as bar:
-        seen: list[str] = []
-
-        def on_stage(stage: str) -> None:
-            bar.step(STAGE_LABELS[stage], completed=len(seen))
-            seen.append(stage)
-
-        yield on_stage
-
-
 def run(args: argparse.Namespace) -> int:
     stderr = Console(stderr=True)
     load, name = model_loader(args, stderr)
@@ -121,22 +93,3 @@ def run(args: argparse.Namespace) -> int:
         result = compile_bundle(load, options, out, progress=on_stage, overwrite=args.overwrite)
     print_summary(result.path, result.report)
     return 0
-
-
-def print_summary(path: Path, report: dict[str, Any]) -> None:
-    """Where the bundle is, how big, how faithful, how long it took."""
-    ref, official = report["summary"]["vs_reference"], report["summary"]["vs_official"]
-    lines = [
-        f"bundle: {path}",
-        f"artifact: {', '.join(report['artifacts'])} ({format_bytes(report['artifact_bytes'])})",
-        f"fidelity vs PyTorch ({len(report['samples'])} inputs, {len(report['real_images'])} real): "
-        + ", ".join(f"{key} {value:.6g}" for key, value in ref.items()),
-        "vs official bf16-RoPE numerics: " + ", ".join(f"{key} {value:.6g}" for key, value in official.items()),
-        *accuracy_lines(report),
-        f"compile time: {report['compile_s']:.1f} s ({', '.join(f'{k} {v:.1f} s' for k, v in report['timings_s'].items())})",
-    ]
-    if not report["real_images"]:
-        lines.append(f"note: no real images found under {report['data_dir']} (set SAPIENS2_DATA); checked on random inputs only")
-    if report["random_weights"]:
-        lines.append("WARNING: random weights")
-    print("\n".join(lines), file=sys.stdout)

@@ -1,18 +1,17 @@
 """``sapiens2 quantize BUNDLE --precision int8|int8-weights|int4-weights``: a quantized bundle from a float one.
 
 Its option flags (calibration, sensitivity scan, accuracy gates, threads) come from the same
-declaration as ``sapiens2 compile``'s (``option_flags``); also home of the accuracy lines both
-commands print.
+declaration as ``sapiens2 compile``'s (``option_flags``).
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from ..compile.options import QUANTIZED_PRECISIONS
 from .option_flags import add_option_flags, options_from_flags
+from .stages import print_summary, stage_progress
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,24 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def accuracy_lines(report: dict[str, Any]) -> list[str]:
-    """What quantizing kept in float and how close the result is to fp32 (nothing for float bundles)."""
-    if "accuracy" not in report:
-        return []
-    quantization, accuracy = report["quantization"], report["accuracy"]
-    kept = ", ".join(quantization["kept_in_float"]) or "none"
-    summary = ", ".join(f"{key} {value:.5g}" for key, value in accuracy["summary"].items())
-    return [
-        f"quantization: {quantization['scheme']} ({quantization['tool']}); kept in float: {kept}",
-        f"accuracy vs fp32 on {len(accuracy['images'])} held-out images: {summary}",
-    ]
-
-
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from ..compile.derive import quantize_bundle
-    from .compile_cmd import print_summary, stage_progress  # compile_cmd imports this module: import at run time
 
     out = args.out or args.bundle.with_name(f"{args.bundle.name}-{args.precision}")
     with stage_progress(Console(stderr=True)) as on_stage:

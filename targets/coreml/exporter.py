@@ -34,7 +34,7 @@ from sapiens2.compile.wrappers import ExportWrapper
 from sapiens2.targets.base import ExportedArtifact
 
 from .runtime import prediction_available
-from .target import DEPLOYMENT_TARGET, PACKAGE, compute_precision
+from .artifact import DEPLOYMENT_TARGET, PACKAGE, compute_precision
 
 FIDELITY_PATHS = {True: "coreml", False: "mil-runner"}
 # Ops an fp16 program keeps in fp32: the peak-row division of --decode (fp16 integers are exact only to 2048).
@@ -52,7 +52,7 @@ def attention_layout(wrapper: ExportWrapper, options: CompileOptions) -> dict[st
         score_rows = min(options.tile_size, groups * tokens)
     else:
         score_rows = tokens  # sdpa, and the global layers of windowed attention
-    element_bytes = 2 if compute_precision(options) == "fp16" else 4
+    element_bytes = 2 if compute_precision(options.precision) == "fp16" else 4
     return {
         "attention": options.attention,
         "layout": "per head: softmax(q_h k_h^T) v_h on one (rows x keys) matrix, keys on the last axis",
@@ -134,7 +134,7 @@ def _convert(wrapper: ExportWrapper, options: CompileOptions) -> Any:
             minimum_deployment_target=getattr(ct.target, DEPLOYMENT_TARGET),
             compute_precision=(
                 ct.transform.FP16ComputePrecision(op_selector=lambda op: op.op_type not in FP32_OPS)
-                if compute_precision(options) == "fp16"
+                if compute_precision(options.precision) == "fp16"
                 else ct.precision.FLOAT32
             ),
             convert_to="mlprogram",
@@ -152,7 +152,7 @@ def export_artifact(wrapper: ExportWrapper, directory: Path, options: CompileOpt
         "fidelity_path": FIDELITY_PATHS[runs_here],
         "coreml": {
             "minimum_deployment_target": DEPLOYMENT_TARGET,
-            "compute_precision": compute_precision(options),
+            "compute_precision": compute_precision(options.precision),
             "input": f"RGB image {wrapper.input_size[1]}x{wrapper.input_size[0]} (W x H), normalised in the graph",
             "ops": program_ops(model.get_spec()),
             "compute_plan": compute_plan(directory / PACKAGE),

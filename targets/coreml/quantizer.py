@@ -26,7 +26,7 @@ from sapiens2.quantize.calibration import CalibrationSet
 from sapiens2.quantize.layers import WEIGHT_LAYERS
 from sapiens2.quantize.quiet import quiet_tools
 
-from .target import PACKAGE
+from .artifact import PACKAGE
 
 WEIGHT_PREFIX = "p_model_"  # the converter's name for the wrapper's ``.model`` parameters
 FP16_SUFFIX = "_to_fp16"  # what the converter's fp16 pass appends to the constants it casts

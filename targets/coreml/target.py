@@ -7,18 +7,11 @@ from typing import TYPE_CHECKING
 
 from sapiens2.targets.base import Capabilities, ExportedArtifact, ModuleTransform, Quantizer, Target
 
+from .artifact import DEPLOYMENT_TARGET, compute_precision
+
 if TYPE_CHECKING:
     from sapiens2.compile.options import CompileOptions
     from sapiens2.compile.wrappers import ExportWrapper
-
-PACKAGE = "model.mlpackage"
-DEPLOYMENT_TARGET = "iOS17"  # also macOS 14; ML program opset CoreML7
-
-
-def compute_precision(options: CompileOptions) -> str:
-    """fp32 on request; else fp16, what the Neural Engine and GPU compute in (weight-compressed programs included)."""
-    return "fp32" if options.precision == "fp32" else "fp16"
-
 
 class CoreMLTarget(Target):
     name = "coreml"
@@ -48,7 +41,7 @@ class CoreMLTarget(Target):
 
     def runtime_settings(self, options: CompileOptions) -> dict[str, object]:
         """Settings an app loads the model with."""
-        return {"compute_units": "ALL", "compute_precision": compute_precision(options), "minimum_deployment_target": DEPLOYMENT_TARGET}
+        return {"compute_units": "ALL", "compute_precision": compute_precision(options.precision), "minimum_deployment_target": DEPLOYMENT_TARGET}
 
     def quantizer(self) -> Quantizer:
         from . import quantizer

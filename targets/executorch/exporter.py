@@ -36,7 +36,7 @@ from sapiens2.errors import CompileError
 from sapiens2.targets.base import ExportedArtifact, ModuleTransform
 
 from .placement import check_placement, placement_report
-from .target import MODEL_FILE
+from .artifact import MODEL_FILE
 
 PLANNED_MEMORY_NOTE = (
     "ExecuTorch memory plan: non-constant buffers outside delegates (inputs, outputs, portable-kernel activations); "

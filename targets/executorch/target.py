@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 from sapiens2.errors import CompileError
 from sapiens2.targets.base import Capabilities, ExportedArtifact, ModuleTransform, Quantizer, Target
 
+from .artifact import EXTRA_PARTITIONERS, MODEL_FILE
+
 if TYPE_CHECKING:
     from sapiens2.compile.options import CompileOptions
     from sapiens2.compile.wrappers import ExportWrapper
 
-MODEL_FILE = "model.pte"
-EXTRA_PARTITIONERS = ("coreml", "vulkan", "qnn")
 QNN_SDK_ENV = "QNN_SDK_ROOT"
 
 

@@ -31,9 +31,8 @@ from sapiens2.compile.options import CompileOptions
 from sapiens2.compile.wrappers import ExportWrapper
 from sapiens2.targets.base import ExportedArtifact
 
-from .target import OPSET
+from .artifact import MODEL_FILE, OPSET
 
-MODEL_FILE = "model.onnx"
 EXTERNAL_DATA_BYTES = 1_500_000_000
 
 

@@ -39,7 +39,8 @@ from torch import nn
 from sapiens2.quantize.calibration import CalibrationSet
 from sapiens2.quantize.quiet import quiet_tools
 
-MODEL_FILE = "model.onnx"
+from .artifact import MODEL_FILE
+
 WRAPPER_PREFIX = "model."  # ExportWrapper holds the task model as ``.model``
 SCOPES_KEY = "pkg.torch.onnx.name_scopes"
 STATIC_OP_TYPES = ["Gemm", "Conv", "ConvTranspose"]

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 from sapiens2.errors import CompileError
 from sapiens2.targets.base import Capabilities, ExportedArtifact, ModuleTransform, Quantizer, Target
 
+from .artifact import OPSET
+
 if TYPE_CHECKING:
     from sapiens2.compile.options import CompileOptions
     from sapiens2.compile.wrappers import ExportWrapper
-
-OPSET = 20  # the dynamo exporter's opset (exporter.py says why)
 
 
 class OnnxTarget(Target):
