@@ -91,8 +91,8 @@ class CompileOptions:
     """One compile request; every field is recorded in the manifest (``compile_options``)."""
 
     target: str = option("onnx", Flag("target to compile for", argparse={"required": True, "choices": compile_targets}))
-    input_size: tuple[int, int] = option(
-        DEFAULT_INPUT_SIZE, Flag("HEIGHTxWIDTH, multiples of 16 (default 1024x768)", argparse={"type": parse_input_size})
+    input_size: tuple[int, int] = option(  # (height, width), or the text "HEIGHTxWIDTH"
+        DEFAULT_INPUT_SIZE, Flag("HEIGHTxWIDTH, multiples of 16 (default 1024x768)", argparse={"type": str})
     )
     precision: str | None = option(
         None,  # None: the target's default precision
@@ -211,7 +211,8 @@ class CompileOptions:
             object.__setattr__(self, "in_graph_preprocess", capabilities.default_input_layout)
         if self.deconv is None:
             object.__setattr__(self, "deconv", capabilities.default_deconv)
-        object.__setattr__(self, "input_size", tuple(self.input_size))
+        size = parse_input_size(self.input_size) if isinstance(self.input_size, str) else tuple(self.input_size)
+        object.__setattr__(self, "input_size", size)
         object.__setattr__(self, "also_partitioners", tuple(dict.fromkeys(self.also_partitioners)))
         _choice("precision", self.precision, PRECISIONS)
         _choice("deconv form", self.deconv, DECONV_FORMS)
