@@ -15,6 +15,7 @@ that need them.
 from __future__ import annotations
 
 import importlib
+from importlib import metadata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -113,6 +114,17 @@ class Target(ABC):
     name: ClassVar[str]
     capabilities: ClassVar[Capabilities]
     runtime: ClassVar[str]
+    toolchain: ClassVar[tuple[str, ...]] = ()  # the distributions that export, quantize and run it
+
+    def toolchain_versions(self) -> dict[str, str]:
+        """The installed version of each toolchain distribution ("absent" where it is not installed)."""
+        found = {}
+        for name in self.toolchain:
+            try:
+                found[name] = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                found[name] = "absent"
+        return found
 
     def check(self, options: CompileOptions) -> None:
         """Refuse what this machine cannot do for an otherwise accepted request (a missing tool or SDK)."""

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 class CoreMLTarget(Target):
     name = "coreml"
     runtime = "sapiens2.targets.coreml.runtime:CoreMLRuntime"
+    toolchain = ("torch", "coremltools")
     capabilities = Capabilities(
         # int8-weights / int4-weights: fp16 programs whose weights the quantizer compresses (decompressed at load).
         precisions=("fp16", "fp32", "int8-weights", "int4-weights"),

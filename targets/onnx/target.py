@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 class OnnxTarget(Target):
     name = "onnx"
     runtime = "sapiens2.targets.onnx.runtime:OnnxRuntime"
+    toolchain = ("torch", "onnx", "onnxscript", "onnxruntime", "onnxconverter-common")
     capabilities = Capabilities(
         precisions=("fp32", "fp16", "int8", "int8-weights", "int4-weights"),
         options=frozenset({"optimize_graph"}),

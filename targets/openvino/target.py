@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 class OpenVinoTarget(Target):
     name = "openvino"
     runtime = "sapiens2.targets.openvino.runtime:OpenVinoRuntime"
+    toolchain = ("torch", "openvino", "nncf")
     # bf16: an f32 IR plus the bf16 execution hint (runtime.py falls back to f32 where the CPU lacks bf16).
     capabilities = Capabilities(precisions=("fp32", "fp16", "bf16", "int8", "int8-weights", "int4-weights"))
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 class TorchTarget(Target):
     name = "torch"
     runtime = "sapiens2.targets.torch.eager:TorchEagerRuntime"
+    toolchain = ("torch",)
     capabilities = Capabilities()  # no precisions: a runtime only
 
     def export(self, wrapper: ExportWrapper, directory: Path, options: CompileOptions, transform: ModuleTransform | None = None) -> ExportedArtifact:
