@@ -50,6 +50,7 @@ DEFAULT_CALIBRATION_SIZE = 16  # NNCF needed 8+ images (docs/toolchain.md); pose
 DEFAULT_FLOAT_BUDGET = 0.1  # share of the quantizable weights the sensitivity scan may keep in float
 COMPILE = frozenset({"compile"})
 COMPILE_AND_QUANTIZE = frozenset({"compile", "quantize"})
+COMPILE_QUANTIZE_BENCH = frozenset({"compile", "quantize", "bench"})
 QUANTIZATION_GROUP = "quantization (--precision int8, int8-weights, int4-weights)"
 
 
@@ -127,7 +128,7 @@ class CompileOptions:
         None, Flag("fidelity gate (default 0.9999 for fp32, 0.999 for fp16/bf16)"), artifact=False
     )
     threads: int = option(
-        2, Flag("runtime threads during verification (default 2)", COMPILE_AND_QUANTIZE), artifact=False
+        2, Flag("threads of every runtime: the verification's, the bench's timed runs (default 2)", COMPILE_QUANTIZE_BENCH), artifact=False
     )
     # onnxscript's full optimizer instead of constant folding only: fewer nodes, the same ONNX Runtime latency
     # (ORT optimises at load; 0.1b pose at 256x192 timed alternately: no measurable difference) for +40 % export time.

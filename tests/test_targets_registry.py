@@ -75,6 +75,12 @@ def test_a_registered_target_compiles_verifies_and_opens_a_bundle(pt2: str, tmp_
     expected = load_file(OFFICIAL / "task_seg" / "expected.safetensors")["out0"].numpy()
     cosine = float(np.dot(logits.ravel(), expected.ravel()) / np.linalg.norm(logits) / np.linalg.norm(expected))
     assert cosine > 0.9999  # the official outputs, through the fake target's artifact
+    # The PyTorch reference of the same bundle runs with its own thread count, and leaves the process's alone.
+    before = torch.get_num_threads()
+    reference = open_bundle(result.path, target="torch", threads=before + 1)
+    reference_logits = reference.run({"image": image})["logits"]
+    assert torch.get_num_threads() == before and reference.settings() == {"threads": before + 1}
+    np.testing.assert_allclose(reference_logits, logits, rtol=0, atol=1e-4 * np.abs(logits).max())
 
 
 def test_a_precision_outside_the_table_is_refused_before_loading(pt2: str, tmp_path: Path) -> None:
