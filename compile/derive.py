@@ -1,5 +1,8 @@
 """``quantize_bundle``: a quantized bundle derived from a float one, without repeating its compile options.
 
+The options come back from the float bundle's manifest (``CompileOptions.from_record``), the
+request-only ones (gates, calibration, threads) at their defaults.
+
 The source is the float bundle the target's quantized compile starts from: fp32, or fp16 for Core
 ML (its default, which weight compression keeps computing in). Its artifact is copied, not
 re-exported, and goes through the same steps as

@@ -1,6 +1,6 @@
 """PyTorch runtime for checkpoints: CPU in fp32, CUDA in bf16 when a GPU is present; torchao int8 on the CPU.
 
-Unlike ``torch_eager`` (which re-runs a bundle's export wrapper as a reference), this runs a task
+Unlike ``eager`` (which re-runs a bundle's export wrapper as a reference), this runs a task
 model straight from a checkpoint with the official numerics (RoPE as the checkpoint stores it).
 """
 
