@@ -18,7 +18,7 @@ from typing import Any
 from sapiens2.bundle import Bundle
 from sapiens2.compile import CompileOptions
 from sapiens2.compile.pipeline import Progress
-from sapiens2.compile.samples import data_dir
+from sapiens2.samples import data_dir
 from sapiens2.errors import UserError
 from sapiens2.targets.torch import quantizer as torch_quantizer
 from sapiens2.targets import Runtime, open_verified, runtime_class
