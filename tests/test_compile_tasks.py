@@ -25,7 +25,7 @@ from sapiens2.compile import (
     compile_bundle,
     from_checkpoint,
 )
-from sapiens2.compile import onnx as onnx_target
+from sapiens2.targets.onnx import exporter as onnx_exporter
 from sapiens2.compile.samples import fit_to_input
 from sapiens2.samples import artifact_input, data_dir
 from sapiens2.compile.wrappers import ExportWrapper
@@ -164,7 +164,7 @@ def test_pointmap_input_size_is_fixed_by_its_scale_head(compiled: dict[str, tupl
 
 
 def test_large_weights_go_to_external_data(compiled: dict[str, tuple[Path, Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(onnx_target, "EXTERNAL_DATA_BYTES", 0)  # as if the model were above protobuf's 2 GB
+    monkeypatch.setattr(onnx_exporter, "EXTERNAL_DATA_BYTES", 0)  # as if the model were above protobuf's 2 GB
     checkpoint = compiled["albedo"][0]
     options = CompileOptions(target="onnx", input_size=tuple(case_json("task_albedo")["img_size"]), threads=1)
     path = compile_bundle(from_checkpoint(checkpoint), options, tmp_path / "external").path
