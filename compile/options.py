@@ -311,7 +311,7 @@ def check_capabilities(options: CompileOptions, target: str, capabilities: Capab
         if name not in capabilities.options and getattr(options, name) != _default(defaults[name]):
             takers = [other for other in compile_targets() if name in get_target(other).capabilities.options]
             flag = "--" + name.replace("_", "-")
-            refuse(name, getattr(options, name), f"does not accept {flag} (it belongs to --target {' / '.join(takers)})")
+            refuse(name, getattr(options, name), f"does not accept {flag} (flags that belong to --target {' / '.join(takers)})")
 
 
 def _choice(what: str, value: object, choices: tuple[str, ...]) -> None:

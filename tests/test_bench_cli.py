@@ -58,7 +58,7 @@ def test_matrix_report_follows_the_schema(matrix_run: dict[str, Any]) -> None:
 def test_matrix_rows_hold_paired_timings_size_and_fidelity(matrix_run: dict[str, Any]) -> None:
     rows = _rows(matrix_run["first"][1])
     reference, onnx = rows["torch fp32"], rows["onnx fp32"]
-    assert reference["reference"] and reference["speedup"] == 1.0 and reference["fidelity"]["cosine"] == 1.0
+    assert reference["reference"] and reference["speedup"] == 1.0 and reference["fidelity"]["cosine"] == pytest.approx(1.0, abs=1e-12)
     assert onnx["status"] == "ok" and onnx["runtime"] == "onnxruntime" and onnx["cached"] is False
     assert onnx["fidelity_source"] == "recomputed"
     runs, reference_runs = onnx["latency_ms"]["runs"], onnx["reference_latency_ms"]["runs"]
