@@ -164,7 +164,7 @@ def build_manifest(
             decode=options.decode,
             dynamic_batch=options.dynamic_batch,
             opset=opset,
-            graph_optimizer=options.optimize_graph and options.target == "onnx",
+            graph_optimizer=options.optimize_graph,
             deconv=options.deconv,
         ),
         inputs=(input_spec(wrapper, options),),
@@ -176,4 +176,5 @@ def build_manifest(
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         quantization=quantization,
         unverified=dict(unverified or {}),
+        compile_options=options.to_record(),
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sapiens2.models import Sapiens2TaskModel
 
-from .errors import CompileError
+from sapiens2.errors import CompileError
 from .options import CompileOptions
 
 MEMINFO = Path("/proc/meminfo")

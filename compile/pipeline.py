@@ -25,30 +25,24 @@ from sapiens2.bundle import (
     RuntimeInfo,
     write_failed_report,
 )
+from sapiens2.errors import AccuracyGateError, CompileError, FidelityGateError
 from sapiens2.models import ArchSpec, Sapiens2TaskModel
-from sapiens2.targets import runtime_class
+from sapiens2.targets import ExportedArtifact, Target, get_target
 
-from . import coreml as coreml_target
-from . import executorch as executorch_target
-from . import onnx as onnx_target
-from . import openvino as openvino_target
-from .artifact import ExportedArtifact
+from . import quantization
 from .describe import build_manifest
-from .errors import CompileError, FidelityGateError
 from .memory import check_memory
-from .options import CompileOptions
+from .options import CompileOptions, check_capabilities
 from .phase_deconv import deconv_form
 from .source import load_checkpoint_model, random_weights_model
 from .verify import verify_artifact
 from .wrappers import DECODED_OUTPUTS, ExportWrapper, attention_mode
-from sapiens2.quantize import step as quantize_step  # a module, not names: the two packages import each other
 
-BACKENDS = {"onnx": onnx_target, "openvino": openvino_target, "executorch": executorch_target, "coreml": coreml_target}
 STAGES = ("load", "export", "verify", "write")
 
 ModelLoader = Callable[[CompileOptions], tuple[Sapiens2TaskModel, ModelSource]]
 Progress = Callable[[str], None]
-Exporter = Callable[[ExportWrapper, Path, CompileOptions], "list[str] | ExportedArtifact"]
+Exporter = Callable[[ExportWrapper, Path, CompileOptions], ExportedArtifact]
 
 
 @dataclass(frozen=True)
@@ -68,6 +62,12 @@ def from_checkpoint(
 def from_random_weights(task: str, arch: str | Mapping[str, Any] | ArchSpec, seed: int = 0) -> ModelLoader:
     """Random (official-init) weights from ``seed``: for trying the toolchain, never for results."""
     return lambda options: random_weights_model(task, arch, options.input_size, seed)
+
+
+def check_request(target: Target, options: CompileOptions) -> None:
+    """Refuse what the target does not accept (its capability table) or cannot do here, before any slow work."""
+    check_capabilities(options, target.name, target.capabilities)
+    target.check(options)
 
 
 def check_model(model: Sapiens2TaskModel, options: CompileOptions) -> None:
@@ -108,10 +108,8 @@ def compile_bundle(
 
     ``export`` replaces the target's fp32 export (``sapiens2 quantize`` copies an fp32 bundle's artifact).
     """
-    backend = BACKENDS[options.target]
-    backend.check_options(options)
-    if options.quantized:
-        quantize_step.check_target(options.target, options.precision)
+    target = get_target(options.target)
+    check_request(target, options)
     clock = _StageClock(progress)
     # Out of inference mode: exporters cannot trace inference tensors, should the caller be in that mode.
     with BundleStage(out, overwrite) as stage, torch.inference_mode(False), torch.no_grad():
@@ -124,30 +122,31 @@ def compile_bundle(
             plan = None
             if options.quantized:
                 with clock("calibrate"):
-                    plan = quantize_step.plan_quantization(wrapper, options)
+                    plan = quantization.plan_quantization(wrapper, options, target)
             with clock("export"):
                 example = dict(zip(wrapper.output_names, (t.numpy() for t in wrapper(wrapper.example_input()))))
                 with deconv_form(model, options.deconv):
-                    files = (export or quantize_step.exporter(plan, backend) or backend.export_artifact)(wrapper, stage.path, options)
-                # Backends with report sections or unverifiable files (executorch, coreml) return an ExportedArtifact.
-                exported = files if isinstance(files, ExportedArtifact) else ExportedArtifact(list(files))
+                    if export is not None:
+                        exported = export(wrapper, stage.path, options)
+                    else:
+                        exported = target.export(wrapper, stage.path, options, plan.transform if plan else None)
                 files = exported.files
             quantized = None
             if plan is not None:
                 with clock("quantize"):
-                    quantized = quantize_step.quantize_exported(wrapper, stage.path, options, plan)
+                    quantized = quantization.quantize_exported(wrapper, stage.path, options, plan, target)
                 files = quantized.files
-            cls = runtime_class(options.target)
-            runtime = RuntimeInfo(cls.name, cls.version(), backend.runtime_settings(options))
+            cls = target.runtime_class()
+            runtime = RuntimeInfo(cls.name, cls.version(), target.runtime_settings(options))
             manifest = build_manifest(
-                model, source, options, wrapper, example, stage.describe(files), runtime, backend.OPSET, quantized.record if quantized else None,
+                model, source, options, wrapper, example, stage.describe(files), runtime, target.capabilities.opset, quantized.record if quantized else None,
                 unverified=exported.unverified,
             )
             with clock("verify"):
                 fidelity = verify_artifact(stage.path, manifest, model, wrapper, options)
             if quantized is not None:
                 with clock("accuracy"):
-                    accuracy = quantize_step.check_accuracy(stage.path, manifest, wrapper, quantized, options)
+                    accuracy = quantization.check_accuracy(stage.path, manifest, wrapper, quantized, options, target)
         report = _report(manifest, fidelity, clock.seconds) | exported.report
         if quantized is not None:
             report |= {"quantization": quantized.report, "accuracy": accuracy}
@@ -158,7 +157,7 @@ def compile_bundle(
                 kept,
             )
         if quantized is not None and not accuracy["gate"]["passed"]:
-            raise quantize_step.AccuracyGateError(
+            raise AccuracyGateError(
                 f"{options.target} {options.precision} artifact fails the accuracy gate: {'; '.join(accuracy['gate']['failures'])}",
                 write_failed_report(out, report),
             )

@@ -1,7 +1,8 @@
 """The inputs a compiled artifact is checked on: real photos of people, plus seeded random images.
 
-Real images come from the shared data folder: ``$SAPIENS2_DATA`` if set, else the repository's
-sibling ``../shared/data`` (``images/astronaut.png``, ``messi5.jpg``, ``basketball1.png``). Each is
+Real images come from the sample data (``sapiens2.samples.data_dir()``: the images packaged with
+the SDK, or ``$SAPIENS2_DATA``): ``images/astronaut.png``, ``basketball1.png`` and, in a data
+folder that has it, ``messi5.jpg`` (a press photo the package does not ship). Each is
 fitted to the model input with the task's official resize policy (pose: top-down UDP crop of the
 whole image, the official no-detection fallback; seg: stretch; normal/pointmap/albedo: letterbox)
 and given in the form the artifact takes (normalised float NCHW, or uint8 RGB when the
@@ -10,22 +11,12 @@ normalisation is in the graph).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-import sapiens2
-from sapiens2.processing import (
-    crop_people,
-    letterbox,
-    normalize,
-    read_image,
-    stretch_resize,
-    whole_image_box,
-)
+from sapiens2.processing import crop_people, letterbox, read_image, stretch_resize, whole_image_box
+from sapiens2.samples import artifact_input, data_dir
 
-DATA_ENV = "SAPIENS2_DATA"
 REAL_IMAGES = ("astronaut.png", "messi5.jpg", "basketball1.png")
 RANDOM_IMAGES = 2
 RANDOM_SEED = 0
@@ -41,12 +32,6 @@ class Sample:
     array: np.ndarray
 
 
-def data_dir() -> Path:
-    """The shared data folder (``$SAPIENS2_DATA`` or the repository's sibling ``../shared/data``)."""
-    default = Path(sapiens2.__file__).resolve().parents[2] / "shared" / "data"
-    return Path(os.environ.get(DATA_ENV, default))
-
-
 def fit_to_input(task: str, image_bgr: np.ndarray, input_size: tuple[int, int]) -> np.ndarray:
     """A BGR image resized to the (H, W) model input with ``task``'s official policy."""
     size_wh = (input_size[1], input_size[0])
@@ -57,14 +42,6 @@ def fit_to_input(task: str, image_bgr: np.ndarray, input_size: tuple[int, int]) 
     if policy == "stretch":
         return stretch_resize(image_bgr, size_wh)
     return letterbox(image_bgr, size_wh)[0]
-
-
-def artifact_input(images_bgr: np.ndarray, preprocess: str | None) -> np.ndarray:
-    """(N, H, W, 3) uint8 BGR -> what the artifact takes: normalised float NCHW or uint8 RGB NHWC/NCHW."""
-    if preprocess is None:
-        return normalize(images_bgr)
-    rgb = images_bgr[..., ::-1]
-    return np.ascontiguousarray(rgb if preprocess == "NHWC" else rgb.transpose(0, 3, 1, 2))
 
 
 def fidelity_samples(task: str, input_size: tuple[int, int], preprocess: str | None) -> list[Sample]:

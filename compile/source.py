@@ -25,7 +25,7 @@ from sapiens2.models import (
     resolve_arch,
 )
 
-from .errors import CompileError
+from sapiens2.errors import CompileError
 from .options import DEFAULT_TILE_SIZE, DEFAULT_WINDOW
 from .wrappers import ExportWrapper
 

@@ -9,17 +9,15 @@ the batch dimension really is free.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from sapiens2.bundle import Manifest
 from sapiens2.models import Sapiens2TaskModel
 from sapiens2.targets import runtime_class
-from sapiens2.targets.torch_eager import TorchEagerRuntime
+from sapiens2.threads import torch_threads
 
 from .fidelity import compare, gate_failures, summarize
 from .options import CompileOptions
@@ -38,17 +36,6 @@ def _split(outputs: Mapping[str, np.ndarray], index: int) -> dict[str, np.ndarra
     return {name: array[index : index + 1] for name, array in outputs.items()}
 
 
-@contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    """PyTorch's intra-op thread count for the block; the previous count comes back after."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def verify_artifact(
     directory: Path, manifest: Manifest, model: Sapiens2TaskModel, wrapper: ExportWrapper, options: CompileOptions
 ) -> dict[str, Any]:
@@ -64,8 +51,9 @@ def _verify(
     directory: Path, manifest: Manifest, model: Sapiens2TaskModel, wrapper: ExportWrapper, options: CompileOptions
 ) -> dict[str, Any]:
     candidate = runtime_class(manifest.target).load(directory, manifest, threads=options.threads)
-    reference = TorchEagerRuntime(wrapper, manifest)
-    official = TorchEagerRuntime(
+    eager = runtime_class("torch")  # the eager reference runtime, given the wrappers themselves
+    reference = eager(wrapper, manifest)
+    official = eager(
         ExportWrapper(model, options.input_size, options.in_graph_preprocess, options.decode, fixed_rope=False), manifest
     )
     samples = fidelity_samples(manifest.task, options.input_size, options.in_graph_preprocess)

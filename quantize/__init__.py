@@ -1,6 +1,6 @@
-"""sapiens2.quantize"""
+"""The target-neutral parts of quantization: calibration data, the per-layer sensitivity scan, the accuracy gate.
 
-# compile and quantize import each other: compile's pipeline runs quantize.step, whose quantizers use
-# compile's errors and samples. Loading compile first is the one order in which every module of both
-# imports, so ``import sapiens2.quantize.onnx`` works as a first import too.
-import sapiens2.compile  # noqa: F401  (isort: skip)
+Each target's own tool (``sapiens2.targets.<name>.quantizer``) quantizes; the compile pipeline
+(``sapiens2.compile.quantization``) runs these parts around it. Nothing here imports
+``sapiens2.compile`` or a target.
+"""

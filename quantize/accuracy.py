@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from sapiens2.compile.fidelity import label_agreement, tensor_agreement
+from sapiens2.agreement import label_agreement, tensor_agreement
 from sapiens2.pipelines import Pipeline
 
 from .calibration import HeldOutImage

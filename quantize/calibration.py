@@ -1,9 +1,8 @@
-"""Calibration data: the user's images or videos, or the shared samples, as model inputs; plus held-out images.
+"""Calibration data: the user's images or videos, or the packaged samples, as model inputs; plus held-out images.
 
 A source is a directory (its image files, then frames spread evenly over each of its videos), a
-video file, or nothing: the default is ``data_dir()/images`` (``$SAPIENS2_DATA/images``, else
-``../shared/data/images`` next to the repository): three photos of people and the frames of
-``vtest.avi``. Each image goes through the task's own pre-processing (``sapiens2.pipelines``), so
+video file, or nothing: the default is ``data_dir()/images`` (``sapiens2.samples``: the photos of
+people and the ``vtest.avi`` frames packaged with the SDK, or ``$SAPIENS2_DATA/images``). Each image goes through the task's own pre-processing (``sapiens2.pipelines``), so
 the quantizer sees what deployment feeds the model: person crops for top-down pose (HOG-detected
 people, the whole image when none is found), the stretch or letterbox resize for dense tasks.
 
@@ -21,8 +20,8 @@ from typing import Any
 
 import cv2
 import numpy as np
-from sapiens2.compile.errors import CompileError
-from sapiens2.compile.samples import artifact_input, data_dir
+from sapiens2.errors import CompileError
+from sapiens2.samples import artifact_input, data_dir
 from sapiens2.pipelines import PIPELINES, ModelIO, Pipeline, PosePipeline, Prepared
 from sapiens2.processing import HogPersonDetector, iter_video, person_boxes, read_image
 
@@ -69,7 +68,7 @@ class CalibrationSet:
 
 
 def default_source() -> Path:
-    """The shared sample images and video (``$SAPIENS2_DATA/images`` or ``../shared/data/images``)."""
+    """The sample images (``sapiens2.samples.data_dir()/images``)."""
     return data_dir() / "images"
 
 
@@ -129,7 +128,7 @@ def calibration_set(
     size: int = 16,
     held_out: int = HELD_OUT_IMAGES,
 ) -> CalibrationSet:
-    """``size`` calibration inputs and ``held_out`` held-out images from ``source`` (default: the shared samples)."""
+    """``size`` calibration inputs and ``held_out`` held-out images from ``source`` (default: the sample images)."""
     pipeline = task_pipeline(task, input_size, output_names, preprocess)
     images = read_sources(source, size + held_out)
     if len(images) < 2:

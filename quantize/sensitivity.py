@@ -19,13 +19,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from sapiens2.compile.wrappers import ExportWrapper
 from torch import nn
 
 from .layers import WEIGHT_LAYERS, LayerGroup, layer_groups
+
+if TYPE_CHECKING:  # the scan runs the compile's export wrapper; quantize sits below compile and never imports it
+    from sapiens2.compile.wrappers import ExportWrapper
 
 OUTLIER_FACTOR = 2.0
 INT4_GROUP = 32

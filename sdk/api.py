@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 import torch
 
-from .cli.errors import UserError
+from .errors import UserError
 from .models.outputs import RAW_OUTPUTS
 from .pipelines import ModelIO
 from .predictor import Predictor
@@ -46,7 +46,7 @@ def load(
     if isinstance(source, str) and source.startswith(("http://", "https://")):
         raise UserError("server URLs are not supported yet: give a checkpoint or a compiled bundle directory")
     model, meta = _task_model(source, arch, task, random_weights, seed)
-    from sapiens2.targets.torch_model import TorchModelRunner
+    from sapiens2.targets.torch.model_runner import TorchModelRunner
 
     runner = TorchModelRunner(model, device, precision)
     size = tuple(input_size or model.backbone.img_size)

@@ -3,7 +3,7 @@
 torchao warns on import that its CUDA-only kernels (mxfp8, cutlass) cannot load on the CPU build
 of torch, and torch's pytree that an enum torchao registers is natively supported now; while
 ExecuTorch lowers a program, torch warns (FutureWarning) on every pickled ``LeafSpec``; off macOS,
-coremltools warns at import that its native Core ML proxies are missing (``sapiens2.targets.coreml``
+coremltools warns at import that its native Core ML proxies are missing (``sapiens2.targets.coreml.runtime``
 says what that means for prediction, once, itself). They come
 on every ``sapiens2`` command that touches ExecuTorch or quantization, in the main process and in
 the benchmark's compile children, and bury our progress output. Errors still show.

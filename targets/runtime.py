@@ -1,4 +1,4 @@
-"""The one interface every runtime adapter implements, and ``open_bundle`` that picks one.
+"""The one interface every runtime implements, and ``open_bundle`` that opens a bundle with its target's.
 
 ``open_bundle(path)`` reads the manifest (schema-checked), verifies every artifact's SHA-256,
 checks that the runtime the manifest names is installed and usable here, and returns a ready
@@ -7,7 +7,6 @@ checks that the runtime the manifest names is installed and usable here, and ret
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,19 +16,9 @@ import numpy as np
 from sapiens2.bundle import Bundle, Manifest, read_bundle
 from sapiens2.errors import UserError
 
-# Bundle target (manifest "target", or "torch" for the eager reference) -> "module:Class".
-RUNTIMES = {
-    "onnx": "sapiens2.targets.onnxruntime:OnnxRuntime",
-    "openvino": "sapiens2.targets.openvino:OpenVinoRuntime",
-    "torch": "sapiens2.targets.torch_eager:TorchEagerRuntime",
-    "executorch": "sapiens2.targets.executorch:ExecuTorchRuntime",
-    "coreml": "sapiens2.targets.coreml:CoreMLRuntime",
-}
+from .registry import get_target
+
 DEFAULT_THREADS = 2
-
-
-class RuntimeUnavailableError(UserError):
-    """The runtime a bundle needs is not installed or cannot run on this machine."""
 
 
 class Runtime(ABC):
@@ -92,11 +81,8 @@ class Runtime(ABC):
 
 
 def runtime_class(target: str) -> type[Runtime]:
-    """The adapter class for a bundle target name."""
-    if target not in RUNTIMES:
-        raise UserError(f"unknown target {target!r}; known targets: {', '.join(RUNTIMES)}")
-    module_name, class_name = RUNTIMES[target].split(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    """The runtime class of a target (the manifest's ``target``, or ``"torch"`` for the eager reference)."""
+    return get_target(target).runtime_class()
 
 
 def open_bundle(path: str | Path, target: str | None = None, **options: Any) -> Runtime:
@@ -110,8 +96,4 @@ def open_bundle(path: str | Path, target: str | None = None, **options: Any) -> 
 
 def open_verified(bundle: Bundle, target: str | None = None, **options: Any) -> Runtime:
     """``open_bundle`` for a bundle already read (and verified) with ``read_bundle``."""
-    cls = runtime_class(target or bundle.manifest.target)
-    ok, reason = cls.available()
-    if not ok:
-        raise RuntimeUnavailableError(f"cannot open {bundle.path} with {cls.name}: {reason}")
-    return cls.load(bundle.path, bundle.manifest, **options)
+    return get_target(target or bundle.manifest.target).open(bundle, **options)

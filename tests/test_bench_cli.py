@@ -17,7 +17,7 @@ from sapiens2.bench import BENCH_SCHEMA, BenchSettings, BundleCache, Weights, ex
 from sapiens2.compile import CompileOptions, compile_bundle, from_checkpoint
 from sapiens2.compile.source import random_weights_model
 from sapiens2.targets import open_bundle
-from sapiens2.targets.onnxruntime import OnnxRuntime
+from sapiens2.targets.onnx.runtime import OnnxRuntime
 from fixture_paths import case_checkpoint
 from test_compile_cli import one_torch_thread, run_cli  # noqa: F401 - fixture
 

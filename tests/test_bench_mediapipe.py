@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from sapiens2.bench.mediapipe_baseline import DEFAULT_VENV, MediaPipeRunner, MediaPipeUnavailable, has_mediapipe, venv_python
-from sapiens2.compile.samples import data_dir
+from sapiens2.samples import data_dir
 from test_compile_cli import one_torch_thread, run_cli  # noqa: F401 - fixture
 
 VENV = Path(os.environ.get("SAPIENS2_MEDIAPIPE_VENV", DEFAULT_VENV)).expanduser()

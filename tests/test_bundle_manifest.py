@@ -77,7 +77,7 @@ def test_random_weights_are_flagged_at_top_level() -> None:
     ("path", "value", "field"),
     [
         (("inputs", 0, "dtype"), "float64", "inputs[0].dtype"),
-        (("target",), "tensorrt", "target"),
+        (("target",), "Tensor RT", "target"),  # any registered name passes; not this one's form
         (("artifacts", 0, "sha256"), "xyz", "artifacts[0].sha256"),
         (("artifacts", 0, "file"), "../escape.onnx", "artifacts[0].file"),
         (("export", "attention"), "flash", "export.attention"),

@@ -85,7 +85,6 @@ def _write(path: Path, data: bytes) -> str:
 def test_demo_runs_pose_and_seg_on_the_packaged_sample(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["demo", "--input-size", "64x48", "--out", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "sample_person_pose.json", "sample_person_pose.png", "sample_person_seg.json", "sample_person_seg.npy",
-        "sample_person_seg.png",
+        "astronaut_pose.json", "astronaut_pose.png", "astronaut_seg.json", "astronaut_seg.npy", "astronaut_seg.png",
     ]
     assert capsys.readouterr().err.count("RANDOM WEIGHTS") == 2

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sapiens2.bundle import failed_report_path, read_bundle
 from sapiens2.cli import main as cli_main
-from sapiens2.compile.onnx import parameter_bytes
+from sapiens2.targets.onnx.exporter import parameter_bytes
 from sapiens2.compile.source import random_weights_model
-from sapiens2.compile.verify import torch_threads
+from sapiens2.threads import torch_threads
 
 TINY_ARCH = "64,2,4,256,2"
 TINY_SEG = ["--arch", TINY_ARCH, "--task", "seg", "--random-weights", "--input-size", "64x48", "--threads", "1"]

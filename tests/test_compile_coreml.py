@@ -15,17 +15,18 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from fixture_paths import case_checkpoint, case_json
+from fixture_paths import IMAGES, case_checkpoint, case_json
 from safetensors.torch import save_file
 from sapiens2.bundle import read_bundle
 from sapiens2.compile import CompileOptions, compile_bundle, from_checkpoint
-from sapiens2.compile.mil_runner import MilProgramRunner
+from sapiens2.targets.coreml.mil_runner import MilProgramRunner
 from sapiens2.compile.mobile_export import attention_per_head, integer_floor_division, rms_norm_scaled
-from sapiens2.compile.samples import artifact_input, data_dir, fit_to_input
+from sapiens2.compile.samples import fit_to_input
+from sapiens2.samples import artifact_input
 from sapiens2.compile.wrappers import ExportWrapper
 from sapiens2.models import build_task_model
 from sapiens2.processing import heatmap_maxima, read_image
-from sapiens2.targets.coreml import CoreMLRuntime
+from sapiens2.targets.coreml.runtime import CoreMLRuntime
 from test_compile_cli import TINY_SEG, assert_refused, one_torch_thread  # noqa: F401 - fixture
 
 SEG = case_json("task_seg")
@@ -112,7 +113,7 @@ def test_fp32_conversion_is_exact_and_decodes_in_graph(pose_fp32: tuple[torch.nn
     bundle = read_bundle(path)
     assert bundle.manifest.output_names == ("heatmaps", "keypoints", "scores")
     assert bundle.report()["summary"]["vs_reference"]["max_abs"] < 1e-4
-    crop = fit_to_input("pose", read_image(data_dir() / "images" / "messi5.jpg"), tuple(POSE["img_size"]))
+    crop = fit_to_input("pose", read_image(IMAGES / "messi5.jpg"), tuple(POSE["img_size"]))
     pixels = artifact_input(crop[None], "NHWC")
     runtime = CoreMLRuntime.load(path, bundle.manifest, runner="mil")
     outputs = runtime.run({"image": pixels})

@@ -33,7 +33,7 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
          "--attention", "windowed", "--window", "2", "--threads", "1", "--out", str(root / "windowed")]
     )  # fmt: skip
     assert code == 0, stderr
-    assert f"bundle: {root / 'windowed'}" in stdout and "fidelity vs PyTorch (5 inputs, 3 real)" in stdout
+    assert f"bundle: {root / 'windowed'}" in stdout and "fidelity vs PyTorch (4 inputs, 2 real)" in stdout
     tiled = CompileOptions(target="openvino", input_size=SIZE, attention="tiled", tile_size=64, precision="bf16", threads=1)
     return {
         "onnx-windowed": root / "windowed",

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from fixture_paths import OFFICIAL, case_checkpoint, case_json
+from fixture_paths import IMAGES, OFFICIAL, case_checkpoint, case_json
 from safetensors.torch import load_file
-from sapiens2.compile.samples import data_dir
 from sapiens2.compile.source import load_checkpoint_model
 from sapiens2.compile.wrappers import (
     ExportWrapper,
@@ -33,7 +32,7 @@ def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
 
 @pytest.mark.parametrize("layout", ["NHWC", "NCHW"])
 def test_in_graph_normalisation_is_bit_identical_to_processing(layout: str) -> None:
-    bgr = read_image(data_dir() / "images" / "messi5.jpg")[None]
+    bgr = read_image(IMAGES / "messi5.jpg")[None]
     rgb = bgr[..., ::-1]
     pixels = rgb if layout == "NHWC" else rgb.transpose(0, 3, 1, 2)
     ours = ImageNormalizer(layout)(torch.from_numpy(np.ascontiguousarray(pixels)))

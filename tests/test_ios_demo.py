@@ -29,7 +29,7 @@ from sapiens2.compile import CompileOptions, compile_bundle, from_random_weights
 from sapiens2.compile import coreml as coreml_target
 from sapiens2.compile.describe import build_manifest
 from sapiens2.compile.source import random_weights_model
-from sapiens2.compile.verify import torch_threads
+from sapiens2.threads import torch_threads
 from sapiens2.compile.wrappers import ExportWrapper
 from sapiens2.targets.coreml import CoreMLRuntime
 from swift_source import decodable_structs, imports, multiline_string, string_literals, syntax_errors

@@ -7,13 +7,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from sapiens2.compile.errors import CompileError
-from sapiens2.compile.samples import data_dir
+from fixture_paths import IMAGES
+from sapiens2.errors import CompileError
+from sapiens2.samples import packaged_data_dir
 from sapiens2.processing import HogPersonDetector, crop_people, normalize, person_boxes, read_image, stretch_resize
 from sapiens2.quantize.calibration import calibration_set, default_source, read_sources, split_held_out
 
-IMAGES = data_dir() / "images"
-needs_data = pytest.mark.skipif(not (IMAGES / "vtest.avi").is_file(), reason="shared sample data not found (set SAPIENS2_DATA)")
 
 
 def test_split_spreads_the_held_out_images_and_never_shares_one() -> None:
@@ -24,10 +23,15 @@ def test_split_spreads_the_held_out_images_and_never_shares_one() -> None:
     assert gaps.min() >= 3 and gaps.max() <= 4  # evenly spread over the whole list, not one end of it
 
 
-@needs_data
-def test_default_source_is_the_shared_photos_then_frames_spread_over_the_video() -> None:
-    assert default_source() == IMAGES
-    images = read_sources(None, 9)
+def test_default_source_is_the_packaged_photos_and_video_frames() -> None:
+    assert default_source() == packaged_data_dir() / "images"
+    names = [image.name for image in read_sources(None, 30)]
+    assert names[:2] == ["astronaut.png", "basketball1.png"] and len(names) == 22
+    assert all(name.startswith("vtest_frame") and name.endswith(".jpg") for name in names[2:])
+
+
+def test_a_folder_gives_its_photos_then_frames_spread_over_its_video() -> None:
+    images = read_sources(IMAGES, 9)
     assert [image.name for image in images[:3]] == ["astronaut.png", "basketball1.png", "messi5.jpg"]
     frames = [int(image.name.split("#")[1]) for image in images[3:]]
     assert all(image.name.startswith("vtest.avi#") for image in images[3:]) and len(frames) == 6
@@ -36,18 +40,16 @@ def test_default_source_is_the_shared_photos_then_frames_spread_over_the_video()
     assert images[0].image.shape == read_image(IMAGES / "astronaut.png").shape
 
 
-@needs_data
 def test_seg_calibrates_on_stretched_images_and_holds_others_out() -> None:
     calibration = calibration_set("seg", (64, 48), ("logits",), None, size=5, held_out=3)
     assert calibration.source.startswith("default") and len(calibration.inputs) == 5
     held = [image.name for image in calibration.held_out]
     assert len(held) == 3 and not set(held) & set(calibration.images)
-    first = read_image(IMAGES / calibration.images[0])
+    first = read_image(default_source() / calibration.images[0])
     np.testing.assert_array_equal(calibration.inputs[0], normalize(stretch_resize(first, (48, 64))[None]))
     assert calibration.record() == {"source": calibration.source, "size": 5, "images": list(calibration.images)}
 
 
-@needs_data
 def test_pose_calibrates_on_the_person_crops_of_the_detector() -> None:
     calibration = calibration_set("pose", (64, 48), ("heatmaps",), "NHWC", size=6, held_out=2)
     frame = next(image for image in read_sources(None, 8) if image.name == calibration.images[-1])

@@ -21,11 +21,11 @@ from fixture_paths import case_json, fixture_layers
 from sapiens2.bundle import read_bundle
 from sapiens2.checkpoints import load_model
 from sapiens2.compile import CompileOptions, compile_bundle, from_checkpoint
-from sapiens2.compile.mil_runner import MilProgramRunner
-from sapiens2.compile.onnx import parameter_bytes
+from sapiens2.targets.coreml.mil_runner import MilProgramRunner
+from sapiens2.targets.onnx.exporter import parameter_bytes
 from sapiens2.compile.wrappers import ExportWrapper
-from sapiens2.quantize.derive import quantize_bundle
-from sapiens2.quantize.executorch import quantize_module
+from sapiens2.compile.derive import quantize_bundle
+from sapiens2.targets.executorch.quantizer import quantize_module
 from test_compile_cli import one_torch_thread  # noqa: F401 - fixture
 
 POSE = case_json("task_pose")

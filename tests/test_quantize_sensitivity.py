@@ -9,7 +9,7 @@ import pytest
 import torch
 from fixture_paths import case_checkpoint, case_json
 from sapiens2.checkpoints import load_model
-from sapiens2.compile.verify import torch_threads
+from sapiens2.threads import torch_threads
 from sapiens2.compile.wrappers import ExportWrapper
 from sapiens2.quantize.layers import LayerGroup, kept_layers, layer_groups
 from sapiens2.quantize.sensitivity import (

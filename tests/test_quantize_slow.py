@@ -18,9 +18,9 @@ from sapiens2.bundle import read_bundle
 from sapiens2.compile import CompileOptions, compile_bundle, from_random_weights
 from sapiens2.compile.samples import fidelity_samples
 from sapiens2.compile.source import random_weights_model
-from sapiens2.quantize.step import QUANTIZERS
-from sapiens2.quantize.torch import stored_bytes
-from sapiens2.targets.torch_model import TorchModelRunner
+from sapiens2.targets import get_target
+from sapiens2.targets.torch.quantizer import stored_bytes
+from sapiens2.targets.torch.model_runner import TorchModelRunner
 from test_compile_cli import one_torch_thread  # noqa: F401 - fixture
 
 ARCH, SIZE = "sapiens2_0.1b", (256, 192)
@@ -43,7 +43,7 @@ CASES = [
 def expected_bytes(model: torch.nn.Module, target: str, precision: str, kept: tuple[str, ...]) -> float:
     """Weights of the layer types the target quantizes at 8 or 4 bits, the kept layers and every other
     parameter in float (fp32; Core ML programs fp16): what the artifact should weigh, give or take scales."""
-    types = QUANTIZERS[target].LAYER_TYPES[precision]
+    types = get_target(target).quantizer().LAYER_TYPES[precision]
     bits = 4 if precision == "int4-weights" else 8
     float_bytes = 2 if target == "coreml" else 4
     quantized = {

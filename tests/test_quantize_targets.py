@@ -15,10 +15,10 @@ from fixture_paths import OFFICIAL, case_checkpoint, case_json
 from safetensors.torch import load_file
 from sapiens2.bundle import read_bundle
 from sapiens2.compile import CompileOptions, compile_bundle, from_checkpoint
-from sapiens2.compile.onnx import parameter_bytes
+from sapiens2.targets.onnx.exporter import parameter_bytes
 from sapiens2.compile.source import reference_wrapper
-from sapiens2.quantize.derive import quantize_bundle
-from sapiens2.quantize.onnx import node_modules
+from sapiens2.compile.derive import quantize_bundle
+from sapiens2.targets.onnx.quantizer import node_modules
 from sapiens2.targets import open_bundle
 from test_compile_cli import one_torch_thread  # noqa: F401 - fixture
 

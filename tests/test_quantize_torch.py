@@ -13,8 +13,8 @@ from fixture_paths import OFFICIAL, IMAGES, case_checkpoint, case_json
 from safetensors.torch import load_file
 from sapiens2.checkpoints import load_model
 from sapiens2.errors import UserError
-from sapiens2.quantize.torch import stored_bytes
-from sapiens2.targets.torch_model import TorchModelRunner
+from sapiens2.targets.torch.quantizer import stored_bytes
+from sapiens2.targets.torch.model_runner import TorchModelRunner
 from test_compile_cli import one_torch_thread  # noqa: F401 - fixture
 from torch import nn
 from torch.utils._python_dispatch import is_traceable_wrapper_subclass

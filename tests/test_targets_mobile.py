@@ -26,7 +26,7 @@ from sapiens2.bundle import (
 )
 from sapiens2.processing import MEAN_RGB, STD_RGB
 from sapiens2.targets import RuntimeUnavailableError, open_bundle
-from sapiens2.targets.coreml import CoreMLRuntime, MilRunnerRuntime
+from sapiens2.targets.coreml.runtime import CoreMLRuntime, MilRunnerRuntime
 from test_bundle_manifest import seg_manifest
 
 HEIGHT, WIDTH, CLASSES = 32, 24, 29
@@ -182,7 +182,7 @@ def test_coreml_falls_back_to_the_mil_runner(coreml_bundle: Path) -> None:
 
 
 def test_mil_runner_reports_the_program_ops(coreml_bundle: Path) -> None:
-    from sapiens2.compile.mil_runner import MilProgramRunner
+    from sapiens2.targets.coreml.mil_runner import MilProgramRunner
 
     runner = MilProgramRunner(coreml_bundle / "model.mlpackage")
     ops = runner.op_counts()

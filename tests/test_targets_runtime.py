@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-import sapiens2.targets.openvino as openvino_adapter
+import sapiens2.targets.openvino.runtime as openvino_adapter
 from onnx import TensorProto, helper, numpy_helper
 from sapiens2.bundle import BundleStage, RuntimeInfo
 from sapiens2.cli.errors import UserError
 from sapiens2.targets import RuntimeUnavailableError, open_bundle
-from sapiens2.targets.onnxruntime import OnnxRuntime
+from sapiens2.targets.onnx.runtime import OnnxRuntime
 from test_bundle_manifest import seg_manifest
 
 SHAPE = (1, 3, 128, 96)

@@ -115,7 +115,7 @@ def _torch(precision: str) -> Callable[[Sequence[int], int], Product]:
     def build(shape: Sequence[int], threads: int) -> Product:
         import torch
 
-        from sapiens2.compile.verify import torch_threads
+        from sapiens2.threads import torch_threads
 
         dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[precision]
         activations, weights = (torch.from_numpy(a).to(dtype) for a in _operands(shape, np.dtype(np.float32)))

@@ -9,9 +9,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from sapiens2.compile import options as compile_options
-from sapiens2.errors import UserError
-from sapiens2.targets import runtime_class
+from sapiens2.targets import compile_targets, runtime_class
 
 # The instruction sets that decide which kernels (fp32, bf16, int8) a CPU runtime can use.
 CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8")
@@ -44,11 +42,8 @@ def cpu_flags(cpu: dict[str, str] | None = None) -> list[str]:
 
 def _runtime_versions() -> dict[str, str]:
     versions = {}
-    for target in compile_options.TARGETS:
-        try:
-            cls = runtime_class(target)
-        except UserError:  # a target whose runtime adapter is not registered (yet)
-            continue
+    for target in compile_targets():
+        cls = runtime_class(target)
         if cls.available()[0]:
             versions[cls.name] = cls.version()
     return versions

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from sapiens2.compile import options as compile_options
 from sapiens2.errors import UserError
+from sapiens2.targets import compile_targets, get_target
 from sapiens2.models import ATTENTION_KINDS, TASKS
 
 TORCH = "torch"
@@ -30,7 +31,7 @@ T = TypeVar("T")
 
 def bench_targets() -> tuple[str, ...]:
     """Every target a row may name, the compile targets as registered right now."""
-    return (*TORCH_TARGETS, *compile_options.TARGETS)
+    return (*TORCH_TARGETS, *compile_targets())
 
 
 def bench_precisions() -> tuple[str, ...]:
@@ -61,7 +62,7 @@ class RowSpec:
     def label(self) -> str:
         """``onnx fp32``, with the attention mode when it is not the reference's and the deconv form when it is not the target's default."""
         attention = "" if self.attention in (None, REFERENCE_ATTENTION) else f" {self.attention}"
-        default_deconv = compile_options.DEFAULT_DECONV.get(self.target, "native")
+        default_deconv = get_target(self.target).capabilities.default_deconv if self.target in compile_targets() else "native"
         deconv = "" if self.deconv in (None, default_deconv) else f" {self.deconv}-deconv"
         return f"{self.target} {self.precision}{attention}{deconv}"
 

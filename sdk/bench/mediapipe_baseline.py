@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sapiens2.errors import UserError
+from sapiens2.errors import MediaPipeUnavailable
 
 TARGET = "mediapipe"
 PRECISION = "as shipped"
@@ -29,10 +29,6 @@ DEFAULT_VENV = Path("~/.cache/sapiens2/mediapipe-venv")
 WORKER = Path(__file__).with_name("mediapipe_worker.py")
 MODELS = {"pose": "BlazePose full: 33 landmarks, with its person detector", "seg": "selfie segmenter: person/background mask"}
 LOG_TAIL = 400
-
-
-class MediaPipeUnavailable(UserError):
-    """The MediaPipe environment could not be made or its worker stopped; the message says why."""
 
 
 def venv_python(venv: str | Path) -> Path:

@@ -18,9 +18,9 @@ from typing import Any
 from sapiens2.bundle import Bundle
 from sapiens2.compile import CompileOptions
 from sapiens2.compile.pipeline import Progress
-from sapiens2.compile.samples import data_dir
+from sapiens2.samples import data_dir
 from sapiens2.errors import UserError
-from sapiens2.quantize import torch as torch_quantizer
+from sapiens2.targets.torch import quantizer as torch_quantizer
 from sapiens2.targets import Runtime, open_verified, runtime_class
 
 from . import mediapipe_baseline as mediapipe
@@ -174,7 +174,7 @@ def describe_bundle(row: RowResult, bundle: Bundle, cached: bool | None) -> None
 
 def delegated_share(placement: Mapping[str, Any] | None) -> float | None:
     """Share of operators a delegate runs, from a compile report's ``placement`` (ExecuTorch:
-    ``delegated_ops`` and ``portable_ops``, see ``sapiens2.compile.placement``); None without one."""
+    ``delegated_ops`` and ``portable_ops``, see ``sapiens2.targets.executorch.placement``); None without one."""
     if not placement or "delegated_ops" not in placement:
         return None
     total = placement["delegated_ops"] + placement.get("portable_ops", 0)

@@ -1,7 +1,7 @@
 """A (task, size) group's reference: PyTorch eager with the official numerics, its input and its outputs.
 
 Every row of the group is timed alternately with this reference on the group's input (the first
-fidelity sample: a real photo when the shared data folder is there) and compared with the
+fidelity sample: the first real photo of the sample data, packaged with the SDK) and compared with the
 reference's outputs on all fidelity samples (the same real and random images the compile report
 uses), so fidelity here is against the official numerics and the SDPA attention, whatever the
 row's own attention mode. For given bundles the reference is rebuilt from the source their manifest

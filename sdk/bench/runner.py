@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from sapiens2.bundle import Bundle
-from sapiens2.compile.onnx import parameter_bytes
-from sapiens2.compile.verify import torch_threads
+from sapiens2.targets.onnx.exporter import parameter_bytes
+from sapiens2.threads import torch_threads
 from sapiens2.errors import UserError
 
 from . import mediapipe_baseline as mediapipe

@@ -5,7 +5,7 @@ The manifest (schema in ``manifest.schema.json``) is the single description ever
 """
 
 from .checksums import sha256_file
-from .errors import BundleError
+from ..errors import BundleError
 from .manifest import (
     MANIFEST_NAME,
     RANDOM_WEIGHTS,

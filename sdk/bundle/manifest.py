@@ -139,6 +139,9 @@ class Manifest:
     # Artifact files (or a directory of them, e.g. an .mlpackage) that could not be run where the bundle was
     # compiled, with the reason: an extra ExecuTorch delegate's .pte, or Core ML checked only at the MIL level.
     unverified: dict[str, str] = field(default_factory=dict)
+    # The compile request itself (``CompileOptions.to_record``), read back by ``CompileOptions.from_record``:
+    # how ``sapiens2 quantize`` and the bench re-create a bundle's options. Bundles of SDK 0.1.0 omit it.
+    compile_options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def random_weights(self) -> bool:
@@ -164,6 +167,8 @@ class Manifest:
             del data["quantization"]  # float bundles read exactly as before the section existed
         if not self.unverified:
             del data["unverified"]  # likewise for bundles whose every artifact was run
+        if not self.compile_options:
+            del data["compile_options"]
         return data
 
     @classmethod
@@ -187,6 +192,7 @@ class Manifest:
             schema_version=data["schema_version"],
             quantization=_quantization(data.get("quantization")),
             unverified=dict(data.get("unverified", {})),
+            compile_options=dict(data.get("compile_options", {})),
         )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from .errors import BundleError
+from ..errors import BundleError
 
 SCHEMA_FILE = "manifest.schema.json"
 

@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from .checksums import sha256_file
-from .errors import BundleError
+from ..errors import BundleError
 from .manifest import MANIFEST_NAME, REPORT_NAME, ArtifactFile, Manifest
 from .schema import validate_manifest
 

@@ -18,7 +18,7 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
-from .errors import CheckpointError
+from ..errors import CheckpointError
 
 HF_SCHEME = "hf://"
 

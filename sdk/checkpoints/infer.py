@@ -17,7 +17,7 @@ import torch
 
 from ..models import ARCHS, ArchSpec, official_name
 from ..models.arch_zoo import MHSA_EARLY, MHSA_LATE
-from .errors import CheckpointError
+from ..errors import CheckpointError
 
 BACKBONE_PREFIX = "backbone."
 HEAD_PREFIX = "decode_head."

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from ..models import ArchSpec, build_backbone, build_task_model, resolve_arch
-from .errors import CheckpointError
+from ..errors import CheckpointError
 from .infer import CheckpointLayout, backbone_part, describe_arch, infer_layout
 from .readers import load_state_dict
 

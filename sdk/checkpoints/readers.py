@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from safetensors import SafetensorError, safe_open
 
-from .errors import CheckpointError
+from ..errors import CheckpointError
 from .hub import HubFile, is_hub_source
 
 SAFETENSORS = "safetensors"

@@ -33,12 +33,14 @@ from ..bench import (
 )
 from ..bench.cache import DEFAULT_CACHE
 from ..bench.mediapipe_baseline import DEFAULT_VENV
-from ..bench.settings import DEFAULT_RUNS, DEFAULT_THREADS, DEFAULT_WARMUP
+from ..bench.settings import DEFAULT_RUNS, DEFAULT_WARMUP
 from ..bundle import read_bundle
 from ..checkpoints import inspect_checkpoint
 from ..models import ATTENTION_KINDS, TASKS
-from .compile_cmd import STAGE_LABELS, parse_arch
+from .compile_cmd import parse_arch
+from .stages import STAGE_LABELS
 from .errors import UserError
+from .option_flags import add_option_flags
 from .progress import StepBar, step_bar
 from .sizes import parse_size
 
@@ -78,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help=f"timed rounds per row (default {DEFAULT_RUNS})")
     parser.add_argument("--warmup", type=int, default=DEFAULT_WARMUP, help=f"untimed rounds first (default {DEFAULT_WARMUP})")
     parser.add_argument("--batch", type=int, default=1, help="also measure throughput at this batch size (default 1: no)")
-    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=f"threads for every runtime (default {DEFAULT_THREADS})")
+    add_option_flags(parser, "bench")  # --threads, declared once with the compile options
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"compiled-bundle cache (default {DEFAULT_CACHE})")
     parser.add_argument("--out", type=Path, help="write bench.json, bench.md and the PNG charts into this folder")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of the table")

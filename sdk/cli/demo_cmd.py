@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from importlib import resources
 from pathlib import Path
 
 from sapiens2.api import RANDOM_WEIGHTS_WARNING, load
 from sapiens2.processing import load_image
+from sapiens2.samples import packaged_data_dir
 
 from .sizes import parse_size
 
@@ -23,8 +23,8 @@ DEMO_INPUT_SIZE = (512, 384)
 
 
 def sample_image_path() -> Path:
-    """The packaged sample photo (see ``sapiens2/data/README.md``)."""
-    return Path(str(resources.files("sapiens2") / "data" / "sample_person.jpg"))
+    """The packaged sample photo of a person (see ``sapiens2/data/README.md``)."""
+    return packaged_data_dir() / "images" / "astronaut.png"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -1,4 +1,4 @@
-"""Re-export of the user-facing error type the CLI turns into a message and exit code 2."""
+"""The user-facing error type the CLI turns into one line and exit code 2 (defined in ``sapiens2.errors``)."""
 
 from sapiens2.errors import UserError
 

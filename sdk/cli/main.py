@@ -17,14 +17,14 @@ from sapiens2.noise import silence_import_noise
 
 from .errors import UserError
 
-# Sub-command modules in help order; later issues add predict, compile, quantize, bench, serve, train.
+# Sub-command modules (``<command>_cmd``) in help order.
 COMMAND_MODULES = ("demo_cmd", "predict_cmd", "inspect_cmd", "compile_cmd", "quantize_cmd", "bench_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sapiens2",
-        description="Sapiens2 human-centric vision models: inspect, predict, compile, quantize, bench, serve, train.",
+        description="Sapiens2 human-centric vision models: " + ", ".join(name.removesuffix("_cmd") for name in COMMAND_MODULES) + ".",
     )
     parser.add_argument("--version", action="version", version=f"sapiens2-sdk {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

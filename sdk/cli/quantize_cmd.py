@@ -1,16 +1,17 @@
 """``sapiens2 quantize BUNDLE --precision int8|int8-weights|int4-weights``: a quantized bundle from a float one.
 
-Also home of the quantization flags ``sapiens2 compile`` shares (``add_quantization_arguments``)
-and of the accuracy line both commands print.
+Its option flags (calibration, sensitivity scan, accuracy gates, threads) come from the same
+declaration as ``sapiens2 compile``'s (``option_flags``).
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
-from ..compile.options import DEFAULT_CALIBRATION_SIZE, DEFAULT_FLOAT_BUDGET, QUANTIZED_PRECISIONS
+from ..compile.options import QUANTIZED_PRECISIONS
+from .option_flags import add_option_flags, options_from_flags
+from .stages import print_summary, stage_progress
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,77 +27,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("bundle", type=Path, help="a float bundle made by `sapiens2 compile` (fp32; Core ML: its default fp16)")
     parser.add_argument("--precision", required=True, choices=QUANTIZED_PRECISIONS, help="quantization scheme")
     parser.add_argument("--checkpoint", help="the bundle's checkpoint, if it moved since the bundle was compiled")
-    add_quantization_arguments(parser)
-    parser.add_argument("--threads", type=int, default=2, help="runtime threads during verification (default 2)")
+    add_option_flags(parser, "quantize")
     parser.add_argument("--out", type=Path, help="bundle directory (default: BUNDLE-PRECISION next to BUNDLE)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing bundle at --out")
     parser.set_defaults(func=run)
 
 
-def add_quantization_arguments(parser: argparse.ArgumentParser) -> None:
-    """Calibration, sensitivity-scan and accuracy-gate flags (they apply to the quantized precisions)."""
-    group = parser.add_argument_group("quantization (--precision int8, int8-weights, int4-weights)")
-    group.add_argument(
-        "--calibration",
-        metavar="DIR_OR_VIDEO",
-        help="images and/or videos of people to calibrate on (default: the shared sample images and vtest.avi frames)",
-    )
-    group.add_argument(
-        "--calibration-size",
-        type=int,
-        default=DEFAULT_CALIBRATION_SIZE,
-        metavar="N",
-        help=f"model inputs to calibrate on; person crops for pose (default {DEFAULT_CALIBRATION_SIZE})",
-    )
-    group.add_argument(
-        "--float-budget",
-        type=float,
-        default=DEFAULT_FLOAT_BUDGET,
-        help=f"share of the weights the sensitivity scan may keep in float (default {DEFAULT_FLOAT_BUDGET}; 0 skips the scan)",
-    )
-    group.add_argument("--min-feature-cosine", type=float, help="accuracy gate: backbone-feature cosine vs fp32")
-    group.add_argument("--min-pck", type=float, help="accuracy gate (pose): PCK@0.05 against the fp32 keypoints")
-    group.add_argument("--min-pixel-agreement", type=float, help="accuracy gate (seg): share of pixels labelled as fp32")
-    group.add_argument("--min-miou", type=float, help="accuracy gate (seg): mIoU against the fp32 labels")
-
-
-def quantization_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The ``CompileOptions`` fields the quantization flags set."""
-    return {
-        "calibration": args.calibration,
-        "calibration_size": args.calibration_size,
-        "float_budget": args.float_budget,
-        "min_feature_cosine": args.min_feature_cosine,
-        "min_pck": args.min_pck,
-        "min_pixel_agreement": args.min_pixel_agreement,
-        "min_miou": args.min_miou,
-    }
-
-
-def accuracy_lines(report: dict[str, Any]) -> list[str]:
-    """What quantizing kept in float and how close the result is to fp32 (nothing for float bundles)."""
-    if "accuracy" not in report:
-        return []
-    quantization, accuracy = report["quantization"], report["accuracy"]
-    kept = ", ".join(quantization["kept_in_float"]) or "none"
-    summary = ", ".join(f"{key} {value:.5g}" for key, value in accuracy["summary"].items())
-    return [
-        f"quantization: {quantization['scheme']} ({quantization['tool']}); kept in float: {kept}",
-        f"accuracy vs fp32 on {len(accuracy['images'])} held-out images: {summary}",
-    ]
-
-
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from ..quantize.derive import quantize_bundle
-    from .compile_cmd import print_summary, stage_progress  # compile_cmd imports this module: import at run time
+    from ..compile.derive import quantize_bundle
 
     out = args.out or args.bundle.with_name(f"{args.bundle.name}-{args.precision}")
     with stage_progress(Console(stderr=True)) as on_stage:
         result = quantize_bundle(
             args.bundle, out, args.precision, checkpoint=args.checkpoint, progress=on_stage, overwrite=args.overwrite,
-            threads=args.threads, **quantization_options(args),
+            **options_from_flags(args, "quantize"),
         )  # fmt: skip
     print_summary(result.path, result.report)
     return 0

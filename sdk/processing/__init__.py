@@ -27,7 +27,7 @@ from .detection import (
     person_boxes,
     whole_image_box,
 )
-from .errors import InputError
+from ..errors import InputError
 from .flip import average_flip_heatmaps, flip_image, unflip_heatmaps
 from .heatmaps import (
     BLUR_KERNEL_SIZE,

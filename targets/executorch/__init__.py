@@ -1,0 +1,1 @@
+"""ExecuTorch target: exporter (``torch.export`` lowered for XNNPACK), quantizer (PT2E) and runtime."""

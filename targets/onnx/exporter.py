@@ -1,0 +1,99 @@
+"""ONNX target: ``torch.onnx.export(dynamo=True)`` at opset 20, run by ONNX Runtime.
+
+Choices, from docs/toolchain.md (measured with the pinned versions):
+
+* dynamo exporter, opset 20: the legacy exporter fails on ``aten::rms_norm``; opset 23's native
+  ``Attention`` op is slower (187 vs 166 ms) and uses 34 % more memory in ORT 1.31. At opset 20
+  the dynamo exporter decomposes RMSNorm itself, so the model needs no patch.
+* the graph gets constant folding (cheap); onnxscript's full optimizer (``optimize_graph``) is
+  optional: it removes more nodes but ONNX Runtime runs both equally fast.
+* fixed shapes by default; a dynamic batch dimension on request (dynamic H/W would cost +25 %).
+  torch.export specialises a batch of 1, so the dynamic export traces with a batch of 2.
+* weights above ~1.5 GB (0.4B and larger) go to an external data file next to the graph:
+  protobuf cannot hold more than 2 GB.
+* fp16 uses ``onnxconverter_common`` (fp16 weights and activations, fp32 inputs/outputs) when it is
+  installed. On ORT CPU it is slower than fp32 (no fast fp16 kernels); it halves the file.
+* bf16 is refused: ORT CPU has no bf16 kernels (``Could not find an implementation for Mul(14)``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import torch
+
+from sapiens2.compile.options import CompileOptions
+from sapiens2.compile.wrappers import ExportWrapper
+from sapiens2.targets.base import ExportedArtifact
+
+from .artifact import MODEL_FILE, OPSET
+
+EXTERNAL_DATA_BYTES = 1_500_000_000
+
+
+def export_artifact(wrapper: ExportWrapper, directory: Path, options: CompileOptions) -> ExportedArtifact:
+    """Write ``model.onnx`` (plus ``model.onnx.data`` for large models) into ``directory``."""
+    example = wrapper.example_input(batch=2 if options.dynamic_batch else 1)
+    dynamic_shapes = {"image": {0: torch.export.Dim("batch", min=1)}} if options.dynamic_batch else None
+    with _quiet_exporter():
+        program = torch.onnx.export(
+            wrapper,
+            (example,),
+            dynamo=True,
+            opset_version=OPSET,
+            input_names=list(wrapper.input_names),
+            output_names=list(wrapper.output_names),
+            dynamic_shapes=dynamic_shapes,
+            optimize=options.optimize_graph,
+            verbose=False,
+        )
+        if not options.optimize_graph:
+            fold_constants(program.model)
+    path = directory / MODEL_FILE
+    external = parameter_bytes(wrapper) > EXTERNAL_DATA_BYTES
+    if options.precision == "fp16":
+        _save_fp16(program.model_proto, path, external)
+    else:
+        program.save(path, external_data=external)
+    return ExportedArtifact(sorted(item.name for item in directory.iterdir()))
+
+
+@contextlib.contextmanager
+def _quiet_exporter() -> Iterator[None]:
+    """The exporter prints its stages and warns about absent torchvision ops; the progress display suffices."""
+    registration = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = registration.level
+    registration.setLevel(logging.ERROR)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            yield
+    finally:
+        registration.setLevel(level)
+
+
+def fold_constants(model: object) -> None:
+    """Fold the constant sub-graphs (RoPE tables, shapes) and drop dead nodes: a fraction of a second,
+    and ONNX Runtime sessions then load several times faster than from the raw export."""
+    import onnx_ir.passes.common
+    import onnxscript.optimizer
+
+    onnxscript.optimizer.fold_constants(model)
+    onnx_ir.passes.common.RemoveUnusedNodesPass()(model)
+
+
+def parameter_bytes(module: torch.nn.Module) -> int:
+    return sum(p.numel() * p.element_size() for p in module.parameters())
+
+
+def _save_fp16(model_proto: object, path: Path, external: bool) -> None:
+    import onnx
+    from onnxconverter_common import float16
+
+    converted = float16.convert_float_to_float16(model_proto, keep_io_types=True)
+    onnx.save_model(converted, str(path), save_as_external_data=external, location=f"{path.name}.data")

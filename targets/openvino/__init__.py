@@ -1,0 +1,1 @@
+"""OpenVINO target: exporter (``openvino.convert_model``), quantizer (NNCF) and runtime (OpenVINO CPU)."""

@@ -1,0 +1,33 @@
+"""The OpenVINO target's capability table and entry points (exporter, quantizer, runtime imported on use)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sapiens2.targets.base import Capabilities, ExportedArtifact, ModuleTransform, Quantizer, Target
+
+if TYPE_CHECKING:
+    from sapiens2.compile.options import CompileOptions
+    from sapiens2.compile.wrappers import ExportWrapper
+
+
+class OpenVinoTarget(Target):
+    name = "openvino"
+    runtime = "sapiens2.targets.openvino.runtime:OpenVinoRuntime"
+    toolchain = ("torch", "openvino", "nncf")
+    # bf16: an f32 IR plus the bf16 execution hint (runtime.py falls back to f32 where the CPU lacks bf16).
+    capabilities = Capabilities(precisions=("fp32", "fp16", "bf16", "int8", "int8-weights", "int4-weights"))
+
+    def export(self, wrapper: ExportWrapper, directory: Path, options: CompileOptions, transform: ModuleTransform | None = None) -> ExportedArtifact:
+        from .exporter import export_artifact
+
+        return export_artifact(wrapper, directory, options)
+
+    def runtime_settings(self, options: CompileOptions) -> dict[str, object]:
+        return {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "bf16" if options.precision == "bf16" else "f32"}
+
+    def quantizer(self) -> Quantizer:
+        from . import quantizer
+
+        return quantizer
