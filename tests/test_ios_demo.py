@@ -26,12 +26,13 @@ import torch
 import yaml
 from sapiens2.bundle import ArtifactFile, RuntimeInfo, read_bundle, validate_manifest
 from sapiens2.compile import CompileOptions, compile_bundle, from_random_weights
-from sapiens2.compile import coreml as coreml_target
 from sapiens2.compile.describe import build_manifest
 from sapiens2.compile.source import random_weights_model
 from sapiens2.threads import torch_threads
 from sapiens2.compile.wrappers import ExportWrapper
-from sapiens2.targets.coreml import CoreMLRuntime
+from sapiens2.targets.coreml.artifact import PACKAGE
+from sapiens2.targets.coreml.runtime import CoreMLRuntime
+from sapiens2.targets.registry import get_target
 from swift_source import decodable_structs, imports, multiline_string, string_literals, syntax_errors
 
 IOS = Path(__file__).resolve().parents[1] / "ios_demo"
@@ -141,9 +142,9 @@ def coreml_manifest(task: str, decode: str) -> dict[str, Any]:
     wrapper = ExportWrapper(model, options.input_size, options.in_graph_preprocess, options.decode).eval()
     with torch_threads(1), torch.no_grad():
         example = dict(zip(wrapper.output_names, (t.numpy() for t in wrapper(wrapper.example_input()))))
-    runtime = RuntimeInfo(CoreMLRuntime.name, CoreMLRuntime.version(), coreml_target.runtime_settings(options))
-    stand_in = (ArtifactFile(f"{coreml_target.PACKAGE}/Manifest.json", "0" * 64, 1),)  # no package is written
-    data = build_manifest(model, source, options, wrapper, example, stand_in, runtime, coreml_target.OPSET).to_dict()
+    runtime = RuntimeInfo(CoreMLRuntime.name, CoreMLRuntime.version(), get_target("coreml").runtime_settings(options))
+    stand_in = (ArtifactFile(f"{PACKAGE}/Manifest.json", "0" * 64, 1),)  # no package is written
+    data = build_manifest(model, source, options, wrapper, example, stand_in, runtime, None).to_dict()  # ML programs have no opset
     validate_manifest(data)
     return data
 
@@ -198,7 +199,8 @@ def test_the_xctest_manifest_is_a_current_pose_manifest(app_manifests: list[dict
     pose, seg = app_manifests
     structs = decodable_structs(MANIFEST_SWIFT.read_bytes())
     assert unread_keys(structs, "BundleManifest", [fixture, seg]) == []
-    assert set(fixture) == set(pose) - {"artifacts", "created"}
+    # The app never reads the compile's own options (how to rebuild the bundle): the fixture leaves them out.
+    assert set(fixture) == set(pose) - {"artifacts", "created", "compile_options"}
     for key in ("inputs", "outputs", "decoding", "runtime", "export"):
         assert fixture[key] == pose[key], key
     labels, full = fixture["labels"], pose["labels"]  # the fixture keeps the first three keypoints

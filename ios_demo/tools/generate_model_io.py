@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from sapiens2.bundle import MANIFEST_NAME
-from sapiens2.compile.coreml import PACKAGE
+from sapiens2.targets.coreml.artifact import PACKAGE
 from sapiens2.models.outputs import DECODED_OUTPUTS, INPUT_NAME, RAW_OUTPUTS
 
 TARGET = Path(__file__).resolve().parents[1] / "SapiensCore" / "Sources" / "SapiensCore" / "ModelIO.swift"
