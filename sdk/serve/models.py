@@ -139,7 +139,7 @@ def choose_attention(model: torch.nn.Module, input_size: tuple[int, int], attent
 def load_models(specs: list[ModelSpec], options: LoadOptions, settings: ServeSettings) -> dict[str, ServedModel]:
     """Every model of ``specs`` by name, with a progress bar on stderr."""
     models: dict[str, ServedModel] = {}
-    with tqdm(specs, desc="loading models", unit="model", file=sys.stderr, disable=None) as progress:
+    with tqdm(specs, desc="loading models", unit="model", file=sys.stderr) as progress:
         for spec in progress:
             progress.set_postfix_str(spec.name or spec.checkpoint or spec.task or "")
             served = load_served_model(spec, options, settings)
