@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from sapiens2.errors import UserError
 from sapiens2.models import TASKS
@@ -57,8 +58,11 @@ def model_specs(args: argparse.Namespace) -> list:
 
     specs = []
     for entry in args.checkpoint:
-        name, separator, path = entry.partition("=")
-        specs.append(ModelSpec(name=name, checkpoint=path) if separator else ModelSpec(checkpoint=entry))
+        name, separator, path = entry.partition("=") if "=" in entry else ("", "", entry)
+        # Absolute paths: Ray replicas may start in another working directory.
+        local = Path(path).expanduser()
+        checkpoint = str(local.resolve()) if local.exists() else path
+        specs.append(ModelSpec(name=name or None, checkpoint=checkpoint))
     if args.arch or args.task:
         if not (args.arch and args.task and args.random_weights):
             raise UserError("an untrained model needs --arch, --task and --random-weights together")
