@@ -104,13 +104,13 @@ def run(args: argparse.Namespace) -> int:
     options = LoadOptions(
         device=args.device, precision=args.precision, input_size=args.input_size, attention=args.attention, compile=args.compile
     )
+    autoscale = autoscale_range(args.autoscale)
+    if args.replicas < 1:
+        raise UserError(f"--replicas must be at least 1, got {args.replicas}")
     if args.ray:
         from sapiens2.serve.ray_launcher import RayScaling, serve_on_ray
 
-        if args.replicas < 1:
-            raise UserError(f"--replicas must be at least 1, got {args.replicas}")
-        scaling = RayScaling(args.replicas, autoscale_range(args.autoscale), args.gpus_per_replica)
-        serve_on_ray(specs, options, settings, scaling)
+        serve_on_ray(specs, options, settings, RayScaling(args.replicas, autoscale, args.gpus_per_replica))
     else:
         from sapiens2.serve.uvicorn_launcher import serve_embedded
 
