@@ -9,16 +9,15 @@ import statistics
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
-import torch
 
 import sapiens2
 from sapiens2.cli.main import main
+from sapiens2.compile.verify import torch_threads  # the reference runs at the server's thread count
 from sapiens2.errors import UserError
 from sapiens2.processing import load_image
 from sapiens2.results import PoseResult, SegResult
@@ -31,17 +30,6 @@ BOX = [[180.0, 20.0, 330.0, 330.0]]
 MODELS = ["-c", f"pose={case_checkpoint('task_pose')}", "-c", f"seg={case_checkpoint('task_seg')}",
           "-c", f"normal={case_checkpoint('task_normal')}", "--input-size", "128x96"]
 FIXTURE_SIZE = (128, 96)  # the fixtures' own size: fast (they load as 1024x768 by default)
-
-
-@contextmanager
-def torch_threads(count: int):
-    """Run the local reference at the server's thread count (float sums depend on it)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def local(case: str, *args, **kwargs):
@@ -110,6 +98,8 @@ def test_client_errors_are_one_line_user_errors(server: ServerProcess) -> None:
         sapiens2.load(f"{server.url}/v1/models/pose", input_size=FIXTURE_SIZE)
     with pytest.raises(UserError, match="boxes and flip apply to pose"):
         sapiens2.load(f"{server.url}/v1/models/seg").predict(str(MESSI), boxes=BOX)
+    with pytest.raises(UserError, match="call predict"):
+        sapiens2.load(f"{server.url}/v1/models/seg").run_model(np.zeros((1, 128, 96, 3), np.uint8))
 
 
 def load_test(url: str, clients: int, seconds: float) -> dict[str, float]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from sapiens2.api import RANDOM_WEIGHTS_WARNING
 from sapiens2.errors import UserError
 from sapiens2.models import TASKS
 
@@ -89,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     from sapiens2.serve import LoadOptions, ServeSettings, read_api_keys
 
     specs = model_specs(args)
+    if args.random_weights:
+        print(f"\033[1;31mWARNING: {RANDOM_WEIGHTS_WARNING}\033[0m", file=sys.stderr)
     settings = ServeSettings(
         host=args.host,
         port=args.port,

@@ -61,6 +61,10 @@ class RemotePredictor(Predictor):
             results = list(pool.map(lambda request: self._predict_one(*request), requests))
         return results if many else results[0]
 
+    def run_model(self, inputs: np.ndarray) -> dict[str, np.ndarray]:
+        """Not available: a served model takes images, and its raw outputs stay on the server."""
+        raise UserError("a served model runs whole predictions: call predict() with images")
+
     def _options(self, boxes: Any) -> dict[str, Any]:
         options: dict[str, Any] = {"dense_dtype": "float32"}
         if self.task == "pose":
