@@ -148,7 +148,6 @@ def run_case(case: Case, args: argparse.Namespace, device: torch.device, precisi
     dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[precision]
     if device.type == "cuda":
         torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats(device)
     predictor, model = build(case, device, precision, args.compile)
     flops = flops_per_image(model, case, device, dtype)
     peak = bf16_peak(device, args.peak_tflops)
@@ -157,8 +156,11 @@ def run_case(case: Case, args: argparse.Namespace, device: torch.device, precisi
     body = person_jpeg(case)
     try:
         for batch in args.batches:
+            if device.type == "cuda":
+                torch.cuda.reset_peak_memory_stats(device)  # weights + this batch's activations, not the fp32 build
             times = time_model(model, case, batch, device, dtype, args.iters)
             model_rate = batch / statistics.median(times)
+            peak_memory = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None
             served_settings = ServeSettings(max_batch=batch, max_wait_ms=args.max_wait_ms, port=settings.port)
             served = ServedModel(case.name, predictor, case.arch if isinstance(case.arch, str) else "tiny")
             attach_engine(app, BatchingEngine({case.name: served}, served_settings, app.state.metrics))
@@ -173,7 +175,7 @@ def run_case(case: Case, args: argparse.Namespace, device: torch.device, precisi
                 "model_p50_ms": round(1000 * statistics.median(times), 1),
                 "gflops_per_image": round(flops / 1e9, 3),
                 "mfu": round(flops * model_rate / peak, 4) if peak else None,
-                "peak_gpu_memory_gib": round(torch.cuda.max_memory_allocated(device) / 2**30, 2) if device.type == "cuda" else None,
+                "peak_gpu_memory_gib": round(peak_memory, 2) if peak_memory is not None else None,
                 "served_images_per_s": round(len(latencies) / wall, 2),
                 "served_p50_ms": round(1000 * statistics.median(latencies), 1),
             }

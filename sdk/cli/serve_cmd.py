@@ -50,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ray.add_argument("--ray", action="store_true", help="deploy on Ray Serve: a running cluster if any, else a local one")
     ray.add_argument("--replicas", type=int, default=1, help="fixed number of replicas (default 1)")
     ray.add_argument("--autoscale", metavar="MIN,MAX", help="autoscale between MIN and MAX replicas instead")
-    ray.add_argument("--gpus-per-replica", type=float, default=0.0, help="GPUs per replica (default 0; 1 on GPU clusters)")
+    ray.add_argument("--gpus-per-replica", type=float,
+                     help="GPUs per replica, fractions allowed (default: 1 where this machine has CUDA, else 0)")
     parser.set_defaults(func=run)
 
 
@@ -114,7 +115,12 @@ def run(args: argparse.Namespace) -> int:
     if args.ray:
         from sapiens2.serve.ray_launcher import RayScaling, serve_on_ray
 
-        serve_on_ray(specs, options, settings, RayScaling(args.replicas, autoscale, args.gpus_per_replica))
+        gpus = args.gpus_per_replica
+        if gpus is None:
+            import torch
+
+            gpus = 1.0 if torch.cuda.is_available() else 0.0
+        serve_on_ray(specs, options, settings, RayScaling(args.replicas, autoscale, gpus))
     else:
         from sapiens2.serve.uvicorn_launcher import serve_embedded
 
