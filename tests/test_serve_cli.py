@@ -82,3 +82,25 @@ def test_a_model_too_big_for_the_free_gpu_memory_is_refused_with_the_figures(mon
         check_fits("pose", model, (1024, 768), "bf16", 8, torch.device("cuda"))
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (80 * 2**30, 80 * 2**30))
     check_fits("pose", model, (1024, 768), "bf16", 8, torch.device("cuda"))
+
+
+def test_keys_come_from_the_file_or_the_environment(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sapiens2.serve.auth import read_api_keys
+
+    keys = tmp_path / "keys"
+    keys.write_text("# team keys\n" + "a" * 16 + "\n\n" + "b" * 20 + "\n")
+    assert read_api_keys(keys) == ("a" * 16, "b" * 20)
+    monkeypatch.setenv("SAPIENS2_API_KEYS", " " + "c" * 16 + " ," + "d" * 16)
+    assert read_api_keys() == ("c" * 16, "d" * 16)
+    monkeypatch.delenv("SAPIENS2_API_KEYS")
+    assert read_api_keys() == ()
+
+
+def test_the_client_sends_its_key_as_a_bearer_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sapiens2.targets.remote import RemoteModel
+
+    assert RemoteModel("http://127.0.0.1:1/v1/models/pose", api_key="k" * 16)._http.headers["authorization"] == "Bearer " + "k" * 16
+    monkeypatch.setenv("SAPIENS2_API_KEY", "e" * 16)
+    model = RemoteModel("http://127.0.0.1:1/v1/models/pose")
+    assert model._http.headers["authorization"] == "Bearer " + "e" * 16
+    assert (model.api_base, model.model_name) == ("http://127.0.0.1:1/v1", "pose")
