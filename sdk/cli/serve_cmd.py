@@ -106,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
         request_timeout_s=args.timeout,
         api_keys=read_api_keys(args.api_key_file),
     )
+    if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.api_keys:
+        print(f"WARNING: serving on {settings.host} without API keys: anyone who can reach it can use it "
+              "(--api-key-file or $SAPIENS2_API_KEYS)", file=sys.stderr)
     options = LoadOptions(
         device=args.device, precision=args.precision, input_size=args.input_size, attention=args.attention, compile=args.compile
     )
