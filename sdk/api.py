@@ -30,7 +30,9 @@ def load(
     batch_size: int = 8,
     **pipeline_options: Any,
 ) -> Predictor:
-    """A Predictor for a checkpoint (path or ``hf://org/repo/file``) or a bundle directory.
+    """A Predictor for a checkpoint (path or ``hf://org/repo/file``), a bundle directory, or a served
+    model's URL (``http://HOST:PORT/v1/models/NAME``: the server runs the whole pipeline; pass
+    ``api_key=`` or set ``$SAPIENS2_API_KEY``).
 
     ``arch`` + ``task`` + ``random_weights=True`` builds an untrained model (tests, benchmarks);
     its results carry a loud warning. ``pipeline_options`` go to the task pipeline (pose:
@@ -44,7 +46,11 @@ def load(
             Path(source), batch_size=batch_size, precision=precision, input_size=input_size, **pipeline_options
         )
     if isinstance(source, str) and source.startswith(("http://", "https://")):
-        raise UserError("server URLs are not supported yet: give a checkpoint or a compiled bundle directory")
+        from sapiens2.targets.remote import open_remote
+
+        return open_remote(
+            source, batch_size=batch_size, arch=arch, task=task, precision=precision, input_size=input_size, **pipeline_options
+        )
     model, meta = _task_model(source, arch, task, random_weights, seed)
     from sapiens2.targets.torch.model_runner import TorchModelRunner
 

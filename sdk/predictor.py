@@ -41,6 +41,7 @@ class Predictor:
         self.batch_size = batch_size
         self.meta = dict(meta or {})
         self.pipeline = PIPELINES[io.task](io, **pipeline_options)
+        self.runtime = run
         self._feed = ModelFeeder(io, run)
 
     def predict(
@@ -87,7 +88,7 @@ class Predictor:
 
     def _run_all(self, prepared: list[Prepared]) -> list[Any]:
         inputs = np.concatenate([p.inputs for p in prepared])
-        outputs = self._run_batched(inputs)
+        outputs = self.run_model(inputs)
         results, start = [], 0
         for item in prepared:
             stop = start + len(item.inputs)
@@ -97,7 +98,8 @@ class Predictor:
             start = stop
         return results
 
-    def _run_batched(self, inputs: np.ndarray) -> dict[str, np.ndarray]:
+    def run_model(self, inputs: np.ndarray) -> dict[str, np.ndarray]:
+        """Raw model outputs for prepared inputs (N, H, W, 3) uint8 BGR, run ``batch_size`` at a time."""
         chunks: dict[str, list[np.ndarray]] = {}
         for start in range(0, len(inputs), self.batch_size):
             for name, value in self._feed(inputs[start : start + self.batch_size]).items():

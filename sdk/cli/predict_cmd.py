@@ -38,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--input-size", type=parse_size, help="model input HxW, e.g. 1024x768 (default: the checkpoint's)")
     source.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
     source.add_argument("--batch-size", type=int, default=8, help="crops or images per forward pass (default 8)")
+    source.add_argument("--server", help="a `sapiens2 serve` server, e.g. http://127.0.0.1:8000: it runs the model "
+                        "(with --model; key from $SAPIENS2_API_KEY)")
+    source.add_argument("--model", help="the served model's name (see GET /v1/models), with --server")
     pose = parser.add_argument_group("pose")
     pose.add_argument("--boxes", help="JSON person boxes: a list of [x1,y1,x2,y2(,score)], or {input: boxes}")
     pose.add_argument("--detector", choices=("none", "hog"), default="none", help="person detector when no boxes are given "
@@ -64,6 +67,17 @@ def _total(items: list[InputItem], max_frames: int | None) -> int | None:
     return None if None in counts else sum(counts)
 
 
+def served_model_url(args: argparse.Namespace) -> str | None:
+    """``--server URL --model NAME`` -> ``URL/v1/models/NAME``; None without --server."""
+    if not (args.server or args.model):
+        return None
+    if not (args.server and args.model):
+        raise UserError("--server and --model go together: the server's address and the name of one of its models")
+    if args.checkpoint or args.arch or args.random_weights:
+        raise UserError("--server runs the server's model: drop --checkpoint, --arch and --random-weights")
+    return f"{args.server.rstrip('/')}/v1/models/{args.model}"
+
+
 def run(args: argparse.Namespace) -> int:
     if args.max_frames is not None and args.max_frames < 1:
         raise UserError(f"--max-frames must be positive, got {args.max_frames}")
@@ -77,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="RANDOM WEIGHTS")
         predictor = load(
-            args.checkpoint,
+            served_model_url(args) or args.checkpoint,
             arch=args.arch,
             task=args.task,
             random_weights=args.random_weights,
