@@ -36,7 +36,7 @@ from sapiens2.pipelines import ModelIO
 from sapiens2.predictor import Predictor
 from sapiens2.serve import BatchingEngine, ServedModel, ServeSettings, attach_engine, create_app
 from sapiens2.serve.models import choose_attention
-from sapiens2.targets.torch_model import TorchModelRunner
+from sapiens2.targets.torch.model_runner import TorchModelRunner
 
 # bf16 dense tensor-core peaks (FLOP/s), by a word of torch.cuda.get_device_name().
 BF16_PEAKS = {"H200": 989e12, "H100": 989e12, "GH200": 989e12, "A100": 312e12, "L40S": 362e12, "L4": 121e12, "B200": 2250e12}

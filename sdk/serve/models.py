@@ -22,7 +22,7 @@ from sapiens2.errors import UserError
 from sapiens2.models.arch_zoo import official_name
 from sapiens2.pipelines import PIPELINES, Pipeline
 from sapiens2.predictor import Predictor
-from sapiens2.targets.torch_model import TorchModelRunner, default_precision, resolve_device
+from sapiens2.targets.torch.model_runner import TorchModelRunner, default_precision, resolve_device
 
 from .gpu_memory import check_fits
 from .settings import ServeSettings
