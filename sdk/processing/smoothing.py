@@ -19,9 +19,9 @@ from .one_euro import OneEuroFilter, OneEuroParams
 
 KEYPOINT_GROUPS = ("body", "hands", "face")
 DEFAULT_SMOOTHING: Mapping[str, OneEuroParams] = {
-    "body": OneEuroParams(min_cutoff=1.0, beta=3.0, d_cutoff=1.0),
-    "hands": OneEuroParams(min_cutoff=1.5, beta=4.0, d_cutoff=1.0),
-    "face": OneEuroParams(min_cutoff=0.8, beta=3.0, d_cutoff=1.0),
+    "body": OneEuroParams(min_cutoff=0.5, beta=5.0, d_cutoff=1.0),
+    "hands": OneEuroParams(min_cutoff=0.5, beta=10.0, d_cutoff=1.0),
+    "face": OneEuroParams(min_cutoff=0.3, beta=8.0, d_cutoff=1.0),
 }
 _FIRST_FACE_KEYPOINT = "center_of_glabella"  # keypoints from here on are the dense face set
 

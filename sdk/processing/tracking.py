@@ -1,10 +1,10 @@
 """Stable person IDs across video frames: motion-predicted boxes matched by the Hungarian assignment.
 
 Each track keeps its last box, a velocity (pixels per second, from timestamps) and its last
-keypoints. Per frame, every track's box is moved by its velocity to the new timestamp, and the
-similarity of each (track, person) pair is the larger of the boxes' IoU and, when both carry
-confident keypoints, their object keypoint similarity (OKS), which separates people whose boxes
-overlap while they pass each other. ``scipy.optimize.linear_sum_assignment`` picks the pairing
+keypoints. Per frame, every track is moved by its velocity to the new timestamp, and the
+similarity of each (track, person) pair is their object keypoint similarity (OKS) when both carry
+enough confident keypoints (it separates people whose boxes overlap while they pass each other),
+else the IoU of the boxes. ``scipy.optimize.linear_sum_assignment`` picks the pairing
 of highest total similarity; pairs below ``min_similarity`` are not matched. A person left
 unmatched starts a new track; a track unmatched for more than ``max_missed`` frames ends.
 The mobile ports replay ``tests/golden/tracker.json`` against this implementation.
@@ -41,15 +41,15 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def keypoint_similarity(
     a_points: np.ndarray, a_scores: np.ndarray, b_points: np.ndarray, b_scores: np.ndarray, b_box: np.ndarray
-) -> float:
+) -> float | None:
     """OKS of one person's keypoints against another's (K, 2), over keypoints confident in both.
 
-    mean(exp(-d^2 / (2 (sigma s)^2))) with s^2 the area of ``b_box``; 0 when fewer than
-    ``OKS_MIN_SHARED`` keypoints are confident in both.
+    mean(exp(-d^2 / (2 (sigma s)^2))) with s^2 the area of ``b_box`` and one sigma for every
+    keypoint (``OKS_SIGMA``); None when fewer than ``OKS_MIN_SHARED`` keypoints are confident in both.
     """
     shared = (np.asarray(a_scores) >= OKS_SCORE_THRESHOLD) & (np.asarray(b_scores) >= OKS_SCORE_THRESHOLD)
     if shared.sum() < OKS_MIN_SHARED:
-        return 0.0
+        return None
     area = max(float((b_box[2] - b_box[0]) * (b_box[3] - b_box[1])), 1.0)
     squared = np.sum((np.asarray(a_points, np.float64)[shared] - np.asarray(b_points, np.float64)[shared]) ** 2, axis=1)
     return float(np.mean(np.exp(-squared / (2.0 * OKS_SIGMA**2 * area))))
@@ -71,6 +71,13 @@ class Track:
         """The box moved by the track's velocity to ``timestamp``."""
         return self.box + self.velocity * (timestamp - self.time)
 
+    def predicted_keypoints(self, timestamp: float) -> np.ndarray | None:
+        """The last keypoints moved with the predicted box centre."""
+        if self.keypoints is None:
+            return None
+        shift = (self.velocity[:2] + self.velocity[2:]) / 2 * (timestamp - self.time)
+        return self.keypoints + shift
+
 
 class PersonTracker:
     """``update(boxes, timestamp, keypoints, keypoint_scores) -> track IDs``, one per box, from 1 up."""
@@ -90,19 +97,21 @@ class PersonTracker:
     def similarity(
         self, boxes: np.ndarray, timestamp: float, keypoints: np.ndarray | None, keypoint_scores: np.ndarray | None
     ) -> np.ndarray:
-        """(tracks, boxes) matrix: max(IoU of the predicted track box, OKS of the last keypoints)."""
+        """(tracks, boxes) matrix: OKS of the predicted keypoints where defined, else IoU of the predicted box."""
         predicted = np.array([track.predicted_box(timestamp) for track in self.tracks]).reshape(-1, 4)
         scores = box_iou(predicted, boxes)
         if keypoints is None or keypoint_scores is None:
             return scores
         for row, track in enumerate(self.tracks):
-            if track.keypoints is None or track.keypoint_scores is None:
+            track_points = track.predicted_keypoints(timestamp)
+            if track_points is None or track.keypoint_scores is None:
                 continue
             for column in range(len(boxes)):
                 oks = keypoint_similarity(
-                    track.keypoints, track.keypoint_scores, keypoints[column], keypoint_scores[column], boxes[column]
+                    track_points, track.keypoint_scores, keypoints[column], keypoint_scores[column], boxes[column]
                 )
-                scores[row, column] = max(scores[row, column], oks)
+                if oks is not None:
+                    scores[row, column] = oks
         return scores
 
     def update(
