@@ -2,9 +2,9 @@
 
 Each track keeps its last box, a velocity (pixels per second, from timestamps) and its last
 keypoints. Per frame, every track is moved by its velocity to the new timestamp, and the
-similarity of each (track, person) pair is their object keypoint similarity (OKS) when both carry
-enough confident keypoints (it separates people whose boxes overlap while they pass each other),
-else the IoU of the boxes. ``scipy.optimize.linear_sum_assignment`` picks the pairing
+similarity of each (track, person) pair is the IoU of the boxes, averaged with their object
+keypoint similarity (OKS) when both carry enough confident keypoints: OKS separates people whose
+boxes overlap while they pass each other, IoU keeps a track whose keypoints are poor. ``scipy.optimize.linear_sum_assignment`` picks the pairing
 of highest total similarity; pairs below ``min_similarity`` are not matched. A person left
 unmatched starts a new track; a track unmatched for more than ``max_missed`` frames ends.
 The mobile ports replay ``tests/golden/tracker.json`` against this implementation.
@@ -97,7 +97,7 @@ class PersonTracker:
     def similarity(
         self, boxes: np.ndarray, timestamp: float, keypoints: np.ndarray | None, keypoint_scores: np.ndarray | None
     ) -> np.ndarray:
-        """(tracks, boxes) matrix: OKS of the predicted keypoints where defined, else IoU of the predicted box."""
+        """(tracks, boxes) matrix: IoU of the predicted box, averaged with the OKS of the predicted keypoints where defined."""
         predicted = np.array([track.predicted_box(timestamp) for track in self.tracks]).reshape(-1, 4)
         scores = box_iou(predicted, boxes)
         if keypoints is None or keypoint_scores is None:
@@ -111,7 +111,7 @@ class PersonTracker:
                     track_points, track.keypoint_scores, keypoints[column], keypoint_scores[column], boxes[column]
                 )
                 if oks is not None:
-                    scores[row, column] = oks
+                    scores[row, column] = (scores[row, column] + oks) / 2
         return scores
 
     def update(
