@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sapiens2.processing import HogPersonDetector, filter_boxes
 from sapiens2.processing.tracking import PersonTracker, box_iou, boxes_from_keypoints, keypoint_similarity
+from sapiens2.processing.video_io import VideoSource
+
+from fixture_paths import IMAGES
 
 
 def test_box_iou_by_hand() -> None:
@@ -58,3 +62,25 @@ def test_boxes_from_confident_keypoints_grow_by_the_margin() -> None:
     boxes = boxes_from_keypoints(keypoints, np.array([[0.9, 0.5, 0.7, 0.1]]))
     assert boxes == pytest.approx(np.array([[8.0, 16.0, 32.0, 64.0, 0.7]]))  # 10% of 20 x 40 on each side
     assert len(boxes_from_keypoints(keypoints, np.array([[0.9, 0.1, 0.1, 0.1]]))) == 0
+
+
+def test_ids_hold_on_vtest_where_two_people_pass_each_other() -> None:
+    """vtest.avi frames 446-470, checked by eye: a woman in red walking left passes in front of a man in
+    black (their boxes overlap, then HOG sees one box for both at frame 464), while a third man walks
+    on the left. Boxes from OpenCV's HOG every second frame; each person must keep one ID."""
+    detector, tracker = HogPersonDetector(), PersonTracker()
+    seen: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    with VideoSource(IMAGES / "vtest.avi", max_frames=236, every=2) as source:
+        for frame in source:
+            if frame.index >= 446:
+                boxes = filter_boxes(detector(frame.image))
+                seen[frame.index] = (boxes, tracker.update(boxes, frame.timestamp))
+
+    def id_at(frame: int, x: float, y: float) -> int:
+        boxes, ids = seen[frame]
+        centres = (boxes[:, :2] + boxes[:, 2:4]) / 2
+        return int(ids[np.argmin(np.linalg.norm(centres - [x, y], axis=1))])
+
+    woman, man, left_man = id_at(446, 600, 296), id_at(446, 502, 209), id_at(446, 312, 243)
+    assert len({woman, man, left_man}) == 3
+    assert (id_at(470, 472, 253), id_at(470, 555, 268), id_at(470, 423, 266)) == (woman, man, left_man)
