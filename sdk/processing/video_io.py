@@ -5,6 +5,8 @@ thread decodes frames into a small queue while the caller runs the model on earl
 Timestamps are the container's (``CAP_PROP_POS_MSEC``) while they increase, else frame index /
 frame rate; a camera's are seconds since it opened. Smoothing and tracking use these times, so
 ``every`` (keep every Nth frame) and dropped camera frames change nothing in their behaviour.
+A camera keeps only the newest frame waiting (older ones are dropped), so a slow model shows the
+present, not a growing backlog.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ class VideoSource:
             raise InputError(f"{name} could not be opened: check the path/index and that OpenCV has the codec")
         self.info = self._read_info()
         self.max_frames, self.every = max_frames, every
-        self._queue: queue.Queue = queue.Queue(maxsize=queue_frames)
+        self._queue: queue.Queue = queue.Queue(maxsize=1 if self.is_camera else queue_frames)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -125,11 +127,19 @@ class VideoSource:
             for frame in self._frames():
                 if self._stop.is_set():
                     return
+                if self.is_camera:
+                    self._drop_waiting()
                 self._put(frame)
         except Exception as error:  # handed to the consuming thread, which raises it
             self._put(error)
         finally:
             self._put(_END)
+
+    def _drop_waiting(self) -> None:
+        try:
+            self._queue.get_nowait()
+        except queue.Empty:
+            pass
 
     def _put(self, item: object) -> None:
         while not self._stop.is_set():
