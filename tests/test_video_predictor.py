@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 
 import numpy as np
 import pytest
@@ -73,3 +76,11 @@ def test_live_window_only_with_a_display(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(predict_video.cv2, "waitKey", lambda delay: ord("q"))
     window = predict_video.LiveWindow()
     assert window.open and not window.show(np.zeros((4, 4, 3), np.uint8)) and len(shown) == 1  # q stops
+
+
+def test_sigterm_ends_a_video_run_like_ctrl_c() -> None:
+    previous = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt), predict_video.sigterm_as_interrupt():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises before this ends
+    assert signal.getsignal(signal.SIGTERM) is previous
