@@ -86,7 +86,7 @@ def predict_video_item(predictor: Predictor, item: InputItem, args: argparse.Nam
     window = LiveWindow() if item.kind == "camera" else None
     smoothing = None if args.no_smoothing else DEFAULT_SMOOTHING
     bar = tqdm(total=source.expected_frames(), desc=item.stem, unit="frame", file=sys.stderr, disable=None)
-    with sigterm_as_interrupt(), output, bar:
+    with sigterm_as_interrupt(), source, output, bar:
         for frame, result in predict_frames(predictor, source, boxes=boxes, smoothing=smoothing):
             result.meta["input"] = item.text
             picture = output.write(result, frame.image)
@@ -95,6 +95,5 @@ def predict_video_item(predictor: Predictor, item: InputItem, args: argparse.Nam
             bar.update(1)
             if window is not None and not window.show(picture):
                 break
-    source.close()
     return output.frames
 
