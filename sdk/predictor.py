@@ -13,7 +13,10 @@ import numpy as np
 
 from .pipelines import PIPELINES, ModelFeeder, ModelIO, Prepared
 from .pipelines.base import RunFn
-from .processing import iter_camera, iter_video, load_image
+from .processing import load_image
+from .processing.smoothing import DEFAULT_SMOOTHING
+from .processing.video_io import VideoSource
+from .video import predict_frames
 
 DEFAULT_BATCH_SIZE = 8
 
@@ -23,7 +26,7 @@ def _is_many(images: Any) -> bool:
 
 
 class Predictor:
-    """``predict(image_or_list)`` -> Result(s); ``predict_video(path_or_camera)`` -> a generator of Results."""
+    """``predict(image_or_list)`` -> Result(s); ``predict_video(path_or_camera)`` -> a generator of Results (see ``video.py``)."""
 
     def __init__(
         self,
@@ -69,12 +72,22 @@ class Predictor:
         return results if many else results[0]
 
     def predict_video(
-        self, source: str | int, max_frames: int | None = None, boxes: Any = None
+        self,
+        source: str | int,
+        max_frames: int | None = None,
+        boxes: Any = None,
+        every: int = 1,
+        smoothing: bool = True,
     ) -> Iterator[Any]:
-        """Results frame by frame from a video file or a camera index (frames read lazily)."""
-        frames = iter_camera(source, max_frames) if isinstance(source, int) else iter_video(source, max_frames)
-        for frame in frames:
-            yield self.predict(frame, boxes=boxes, color_order="bgr")
+        """Results frame by frame from a video file or a camera index, decoded in a background thread
+        and batched; pose results carry stable ``track_ids`` and (unless ``smoothing=False``)
+        One-Euro-smoothed keypoints. ``meta`` holds each frame's index and time (``frame``,
+        ``timestamp_s``). ``every``: keep every Nth frame; ``max_frames``: stop after that many results.
+        """
+        source_frames = VideoSource(source, max_frames, every)
+        params = DEFAULT_SMOOTHING if smoothing else None
+        for _, result in predict_frames(self, source_frames, boxes=boxes, smoothing=params):
+            yield result
 
     @staticmethod
     def _per_image(value: Any, count: int, many: bool) -> Sequence[Any]:

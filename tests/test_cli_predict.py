@@ -16,17 +16,18 @@ from fixture_paths import IMAGES, case_checkpoint
 POSE = ["-c", str(case_checkpoint("task_pose")), "--input-size", "256x192"]
 
 
-def test_pose_on_images_and_video_frames_writes_overlays_and_json(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_pose_on_images_and_a_video_writes_overlays_and_json(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     boxes = tmp_path / "boxes.json"
     boxes.write_text(json.dumps({"messi5.jpg": [[180, 20, 330, 330]]}))
     inputs = [str(IMAGES / "messi5.jpg"), str(IMAGES / "astronaut.png"), str(IMAGES / "vtest.avi")]
     code = main(["predict", *inputs, *POSE, "--boxes", str(boxes), "--max-frames", "2", "--out", str(tmp_path / "out"), "--json"])
     assert code == 0
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
-    stems = ["astronaut", "messi5", "vtest_00000", "vtest_00001"]
-    assert written == sorted([f"{s}_pose.png" for s in stems] + [f"{s}_pose.json" for s in stems])
+    stems = ["astronaut", "messi5"]
+    video = ["vtest_pose.jsonl", "vtest_pose.mp4"]  # a video gives one annotated video and one JSON Lines file
+    assert written == sorted([f"{s}_pose.png" for s in stems] + [f"{s}_pose.json" for s in stems] + video)
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert len(lines) == 4
+    assert len(lines) == 4 and [line.get("frame") for line in lines] == [None, None, 0, 1]
     messi = json.loads((tmp_path / "out" / "messi5_pose.json").read_text())
     assert messi["instances"][0]["bbox"] == [180, 20, 330, 330] and len(messi["instances"][0]["keypoints"]) == 308
 

@@ -31,7 +31,7 @@ def test_regenerated_golden_files_equal_the_committed_ones(tmp_path: Path) -> No
 
 def test_golden_files_are_small_valid_json() -> None:
     files = sorted(GOLDEN.glob("*.json"))
-    assert len(files) == 4 and sum(f.stat().st_size for f in files) < 1_000_000
+    assert len(files) == 6 and sum(f.stat().st_size for f in files) < 1_000_000
     for path in files:
         cases = json.loads(path.read_text(encoding="utf-8"))
         assert cases and all(isinstance(fields, dict) for fields in cases.values())

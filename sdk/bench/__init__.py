@@ -4,7 +4,9 @@
 ``openers`` opens each kind of row, ``runner`` times each row alternately with the group's
 ``reference`` (A B A B) and compares their outputs, ``report`` and ``charts`` turn the
 ``BenchReport`` into tables, JSON and PNGs, and ``mediapipe_baseline`` adds MediaPipe's own
-models as an outside baseline.
+models as an outside baseline. ``video_smoothing`` (jitter and lag of the One-Euro smoothing, on
+synthetic truth and on MediaPipe landmarks of real footage) and ``video_throughput`` (frames/s of
+the video path against single-frame predict) measure the video mode (docs/video.md).
 """
 
 from .cache import BundleCache

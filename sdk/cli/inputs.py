@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from sapiens2.errors import UserError
@@ -30,20 +29,6 @@ class InputItem:
     @property
     def camera_index(self) -> int:
         return int(self.text[len(CAMERA_PREFIX) :])
-
-    def frame_count(self, max_frames: int | None) -> int | None:
-        """Frames this input will give (None when unknown, e.g. a camera without --max-frames)."""
-        if self.kind == "image":
-            return 1
-        if self.kind == "camera":
-            return max_frames
-        capture = cv2.VideoCapture(self.text)
-        total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else 0
-        capture.release()
-        total = total if total > 0 else None
-        if max_frames is None:
-            return total
-        return max_frames if total is None else min(total, max_frames)
 
 
 def classify_inputs(texts: list[str]) -> list[InputItem]:

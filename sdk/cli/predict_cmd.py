@@ -1,4 +1,4 @@
-"""``sapiens2 predict``: overlays and JSON for images, videos and cameras, from a checkpoint or bundle."""
+"""``sapiens2 predict``: overlays and JSON for images; annotated videos and JSON Lines for videos and cameras."""
 
 from __future__ import annotations
 
@@ -6,17 +6,15 @@ import argparse
 import sys
 import warnings
 from pathlib import Path
-from typing import Iterator
-
-import numpy as np
 from tqdm import tqdm
 
 from sapiens2.api import RANDOM_WEIGHTS_WARNING, load
 from sapiens2.errors import UserError
 from sapiens2.models import TASKS
-from sapiens2.processing import HogPersonDetector, iter_camera, iter_video, load_image
+from sapiens2.processing import HogPersonDetector, load_image
 
-from .inputs import InputItem, classify_inputs, read_boxes_file
+from .inputs import classify_inputs, read_boxes_file
+from .predict_video import add_video_arguments, predict_video_item
 from .sizes import parse_size
 
 DEFAULT_OUT = "sapiens2_predictions"
@@ -37,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--random-weights", action="store_true", help="allow an untrained model (results are meaningless)")
     source.add_argument("--input-size", type=parse_size, help="model input HxW, e.g. 1024x768 (default: the checkpoint's)")
     source.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
-    source.add_argument("--batch-size", type=int, default=8, help="crops or images per forward pass (default 8)")
+    source.add_argument("--batch-size", "--batch", type=int, default=8, help="crops, images or video frames per forward pass (default 8)")
     source.add_argument("--server", help="a `sapiens2 serve` server, e.g. http://127.0.0.1:8000: it runs the model "
                         "(with --model; key from $SAPIENS2_API_KEY)")
     source.add_argument("--model", help="the served model's name (see GET /v1/models), with --server")
@@ -49,22 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     out = parser.add_argument_group("output")
     out.add_argument("--out", "-o", default=DEFAULT_OUT, help=f"output folder (default ./{DEFAULT_OUT})")
     out.add_argument("--json", action="store_true", help="also print each result as one JSON line on stdout")
-    out.add_argument("--max-frames", type=int, help="frames to read from each video or camera")
+    add_video_arguments(parser)
     parser.set_defaults(func=run)
-
-
-def _frames(item: InputItem, max_frames: int | None) -> Iterator[tuple[str, np.ndarray]]:
-    if item.kind == "image":
-        yield item.stem, load_image(item.text)
-        return
-    frames = iter_camera(item.camera_index, max_frames) if item.kind == "camera" else iter_video(item.text, max_frames)
-    for index, frame in enumerate(frames):
-        yield f"{item.stem}_{index:05d}", frame
-
-
-def _total(items: list[InputItem], max_frames: int | None) -> int | None:
-    counts = [item.frame_count(max_frames) for item in items]
-    return None if None in counts else sum(counts)
 
 
 def served_model_url(args: argparse.Namespace) -> str | None:
@@ -81,6 +65,8 @@ def served_model_url(args: argparse.Namespace) -> str | None:
 def run(args: argparse.Namespace) -> int:
     if args.max_frames is not None and args.max_frames < 1:
         raise UserError(f"--max-frames must be positive, got {args.max_frames}")
+    if args.every < 1:
+        raise UserError(f"--every must be positive, got {args.every}")
     items = classify_inputs(args.inputs)
     boxes = read_boxes_file(args.boxes, items) if args.boxes else {}
     options = {}
@@ -104,16 +90,19 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--boxes, --flip and --detector apply to pose, but this is a {predictor.task} model")
     out = Path(args.out)
     written = 0
-    with tqdm(total=_total(items, args.max_frames), unit="image", file=sys.stderr, disable=None) as progress:
-        for item in items:
-            for stem, image in _frames(item, args.max_frames):
-                kwargs = {"boxes": boxes[item.text]} if item.text in boxes else {}
-                result = predictor.predict(image, color_order="bgr", **kwargs)
-                result.meta["input"] = item.text
-                result.save(out, stem, image)
-                if args.json:
-                    print(result.to_json(), flush=True)
-                written += 1
-                progress.update(1)
+    images = [item for item in items if item.kind == "image"]
+    with tqdm(total=len(images), unit="image", file=sys.stderr, disable=None if images else True) as progress:
+        for item in images:
+            image = load_image(item.text)
+            result = predictor.predict(image, color_order="bgr", boxes=boxes.get(item.text))
+            result.meta["input"] = item.text
+            result.save(out, item.stem, image)
+            if args.json:
+                print(result.to_json(), flush=True)
+            written += 1
+            progress.update(1)
+    for item in items:
+        if item.kind != "image":
+            written += predict_video_item(predictor, item, args, boxes.get(item.text))
     print(f"wrote {written} {predictor.task} result(s) to {out}/", file=sys.stderr)
     return 0

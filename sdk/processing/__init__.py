@@ -2,9 +2,10 @@
 
 Inputs -> BGR uint8 (``inputs``); normalisation (``normalize``); top-down pose crops and boxes
 (``topdown``, ``detection``); UDP heatmap decoding and flip test (``heatmaps``, ``flip``); dense
-resize policies and post-processing (``resize``, ``dense``); label metadata (``metadata``); and
-pictures of results (``visualize``). The mobile ports mirror these modules function for function
-and test against the vectors in ``tests/golden``.
+resize policies and post-processing (``resize``, ``dense``); label metadata (``metadata``);
+pictures of results (``visualize``); and for video, frames with timestamps (``video_io``), person
+tracking (``tracking``) and One-Euro keypoint smoothing (``one_euro``, ``smoothing``). The mobile
+ports mirror these modules function for function and test against the vectors in ``tests/golden``.
 """
 
 from .dense import (
@@ -52,6 +53,7 @@ from .metadata import (
     segmentation_metadata,
 )
 from .normalize import MEAN_RGB, STD_RGB, normalize
+from .one_euro import OneEuroFilter, OneEuroParams
 from .resize import (
     DENSE_INPUT_SIZE,
     Letterbox,
@@ -60,6 +62,7 @@ from .resize import (
     resize_map,
     stretch_resize,
 )
+from .smoothing import DEFAULT_SMOOTHING, PoseSmoother, keypoint_groups
 from .topdown import (
     BOX_PADDING,
     POSE_INPUT_SIZE,
@@ -69,12 +72,15 @@ from .topdown import (
     fix_aspect_ratio,
     udp_warp_matrix,
 )
+from .tracking import PersonTracker, box_iou, boxes_from_keypoints, keypoint_similarity
+from .video_io import VideoFrame, VideoInfo, VideoSource
 from .visualize import (
     KEYPOINT_SCORE_THRESHOLD,
     albedo_to_bgr,
     colorize_labels,
     depth_to_bgr,
     draw_pose,
+    draw_track_ids,
     normals_to_bgr,
     overlay_segmentation,
 )
@@ -83,6 +89,7 @@ __all__ = [
     "BLUR_KERNEL_SIZE",
     "BOX_PADDING",
     "CANONICAL_FOCAL_LENGTH",
+    "DEFAULT_SMOOTHING",
     "DENSE_INPUT_SIZE",
     "KEYPOINT_SCORE_THRESHOLD",
     "MEAN_RGB",
@@ -94,14 +101,23 @@ __all__ = [
     "InputError",
     "KeypointMetadata",
     "Letterbox",
+    "OneEuroFilter",
+    "OneEuroParams",
     "PersonDetector",
+    "PersonTracker",
+    "PoseSmoother",
     "SegmentationMetadata",
     "TopdownCrop",
+    "VideoFrame",
+    "VideoInfo",
+    "VideoSource",
     "albedo_to_bgr",
     "albedo_to_image",
     "average_flip_heatmaps",
     "blur_heatmaps",
+    "box_iou",
     "box_to_center_scale",
+    "boxes_from_keypoints",
     "canonical_to_metric",
     "colorize_labels",
     "crop_padding",
@@ -110,6 +126,7 @@ __all__ = [
     "decode_udp_heatmaps",
     "depth_to_bgr",
     "draw_pose",
+    "draw_track_ids",
     "filter_boxes",
     "fix_aspect_ratio",
     "flip_image",
@@ -120,7 +137,9 @@ __all__ = [
     "image_from_pil",
     "iter_camera",
     "iter_video",
+    "keypoint_groups",
     "keypoint_metadata",
+    "keypoint_similarity",
     "letterbox",
     "load_image",
     "nms",

@@ -110,3 +110,14 @@ def draw_pose(
         for index in np.nonzero(visible)[0]:
             cv2.circle(picture, tuple(pixels[index].tolist()), radius, point_colors[index], -1, cv2.LINE_AA)
     return picture
+
+
+def draw_track_ids(image_bgr: np.ndarray, boxes: np.ndarray, track_ids: np.ndarray) -> np.ndarray:
+    """Each person's box and ``#ID`` above it, in a colour fixed by the ID (the same person keeps it)."""
+    picture = np.ascontiguousarray(image_bgr).copy()
+    for box, track_id in zip(np.asarray(boxes).reshape(-1, 4), np.asarray(track_ids).tolist()):
+        color = tuple(int(c) for c in cv2.applyColorMap(np.uint8([[(track_id * 47) % 256]]), cv2.COLORMAP_HSV)[0, 0])
+        x1, y1, x2, y2 = np.round(box).astype(int).tolist()
+        cv2.rectangle(picture, (x1, y1), (x2, y2), color, 1, cv2.LINE_AA)
+        cv2.putText(picture, f"#{track_id}", (x1, max(y1 - 4, 10)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, color, 1, cv2.LINE_AA)
+    return picture

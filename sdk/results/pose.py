@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..processing.metadata import keypoint_metadata
-from ..processing.visualize import KEYPOINT_SCORE_THRESHOLD, draw_pose
+from ..processing.visualize import KEYPOINT_SCORE_THRESHOLD, draw_pose, draw_track_ids
 from .base import ResultIO, check_shape
 
 
@@ -19,7 +19,8 @@ def _keypoint_names() -> tuple[str, ...]:
 @dataclass(eq=False)
 class PoseResult(ResultIO):
     """N people: ``boxes`` (N, 4) xyxy, ``box_scores`` (N,), ``keypoints`` (N, K, 2) (x, y) image pixels,
-    ``keypoint_scores`` (N, K) raw heatmap maxima, ``image_size`` (H, W) of the original image."""
+    ``keypoint_scores`` (N, K) raw heatmap maxima, ``image_size`` (H, W) of the original image;
+    ``track_ids`` (N,) stable person IDs in video (None for single images)."""
 
     task = "pose"
 
@@ -30,6 +31,7 @@ class PoseResult(ResultIO):
     image_size: tuple[int, int]
     keypoint_names: tuple[str, ...] = field(default_factory=_keypoint_names)
     meta: dict[str, Any] = field(default_factory=dict)
+    track_ids: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.boxes = np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4)
@@ -41,6 +43,9 @@ class PoseResult(ResultIO):
         check_shape("keypoints", self.keypoints, (count, num_keypoints, 2))
         check_shape("keypoint_scores", self.keypoint_scores, (count, num_keypoints))
         self.image_size = (int(self.image_size[0]), int(self.image_size[1]))
+        if self.track_ids is not None:
+            self.track_ids = np.asarray(self.track_ids, dtype=np.int64)
+            check_shape("track_ids", self.track_ids, (count,))
 
     def to_dict(self) -> dict[str, Any]:
         """Every instance in full (box, score, keypoints, keypoint scores) plus the keypoint names."""
@@ -55,6 +60,9 @@ class PoseResult(ResultIO):
                 self.boxes, self.box_scores, self.keypoints, self.keypoint_scores
             )
         ]
+        if self.track_ids is not None:
+            for instance, track_id in zip(instances, self.track_ids.tolist()):
+                instance["track_id"] = track_id
         return {
             **self._header(self.image_size),
             "num_keypoints": len(self.keypoint_names),
@@ -65,4 +73,5 @@ class PoseResult(ResultIO):
     def draw(self, image_bgr: np.ndarray | None = None, threshold: float = KEYPOINT_SCORE_THRESHOLD) -> np.ndarray:
         """Skeletons over ``image_bgr`` (black canvas if None); only keypoints/links scoring >= ``threshold``."""
         canvas = image_bgr if image_bgr is not None else np.zeros(self.image_size + (3,), dtype=np.uint8)
-        return draw_pose(canvas, self.keypoints, self.keypoint_scores, threshold)
+        picture = draw_pose(canvas, self.keypoints, self.keypoint_scores, threshold)
+        return picture if self.track_ids is None else draw_track_ids(picture, self.boxes, self.track_ids)

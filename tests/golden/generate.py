@@ -25,6 +25,17 @@ from sapiens2.processing import (
     overlay_segmentation,
     stretch_resize,
 )
+from sapiens2.processing.one_euro import OneEuroFilter
+from sapiens2.processing.smoothing import DEFAULT_SMOOTHING, keypoint_groups
+from sapiens2.processing.tracking import (
+    MAX_MISSED,
+    MIN_SIMILARITY,
+    OKS_MIN_SHARED,
+    OKS_SCORE_THRESHOLD,
+    OKS_SIGMA,
+    VELOCITY_MOMENTUM,
+    PersonTracker,
+)
 
 HERE = Path(__file__).resolve().parent
 _INTERPOLATION_NAMES = {cv2.INTER_AREA: "area", cv2.INTER_CUBIC: "cubic"}
@@ -137,11 +148,105 @@ def seg_colorize_cases() -> dict[str, Any]:
     }
 
 
+def _one_euro_case(
+    params: tuple[float, float, float], speed_scale: float, times: np.ndarray, values: np.ndarray, reset_at: int | None = None
+) -> dict[str, Any]:
+    one_euro = OneEuroFilter(*params)
+    outputs = []
+    for index, (time, value) in enumerate(zip(times.tolist(), values)):
+        if index == reset_at:
+            one_euro.reset()
+        outputs.append(one_euro(value, time, speed_scale).tolist())
+    return {
+        "min_cutoff": params[0],
+        "beta": params[1],
+        "d_cutoff": params[2],
+        "speed_scale": speed_scale,
+        "reset_before": [] if reset_at is None else [reset_at],
+        "timestamps": times.tolist(),
+        "inputs": values.tolist(),
+        "outputs": outputs,
+    }
+
+
+def one_euro_cases() -> dict[str, Any]:
+    """Noisy still and moving points at irregular times (a repeated time, a dropped frame), and a reset."""
+    rng = np.random.default_rng(4)
+    times = np.cumsum(np.r_[0.0, rng.uniform(0.02, 0.05, 23)])
+    times[7] = times[6]  # a repeated timestamp: the previous output is returned
+    times[12:] += 0.2  # dropped frames
+    still = np.array([[120.0, 80.0]]) + rng.normal(0.0, 1.5, (24, 1, 2))
+    moving = np.stack([40.0 + 300.0 * times, 90.0 + 40.0 * np.sin(6.0 * times)], axis=1)[:, None] + rng.normal(0, 1.0, (24, 1, 2))
+    return {
+        "still": _one_euro_case((0.5, 5.0, 1.0), 150.0, times, still),
+        "moving": _one_euro_case((0.5, 5.0, 1.0), 150.0, times, moving),
+        "no_beta_reset": _one_euro_case((1.0, 0.0, 1.0), 1.0, times, moving, reset_at=15),
+        "defaults": {
+            "groups": list(keypoint_groups()),
+            **{f"{group}_params": [p.min_cutoff, p.beta, p.d_cutoff] for group, p in DEFAULT_SMOOTHING.items()},
+        },
+    }
+
+
+def _tracker_case(frames: list[dict[str, Any]]) -> dict[str, Any]:
+    tracker = PersonTracker()
+    for frame in frames:
+        keypoints = np.asarray(frame["keypoints"]) if "keypoints" in frame else None
+        scores = np.asarray(frame["keypoint_scores"]) if "keypoint_scores" in frame else None
+        frame["expected_ids"] = tracker.update(np.asarray(frame["boxes"]), frame["timestamp"], keypoints, scores).tolist()
+        frame["expected_ended"] = list(tracker.ended)
+    return {"frames": frames}
+
+
+def tracker_cases() -> dict[str, Any]:
+    """Two people crossing (motion prediction keeps their IDs), missed frames and track ends, and
+    two people behind one another whose boxes agree but whose keypoints (OKS) tell them apart."""
+    crossing = []
+    for step in range(20):
+        time = round(step / 10, 6)
+        a = [20.0 + 30 * step, 50.0, 80.0 + 30 * step, 200.0]
+        b = [420.0 - 30 * step, 60.0, 480.0 - 30 * step, 205.0]
+        boxes = [b, a] if step % 2 else [a, b]
+        if step == 6:
+            boxes = [b]  # a is missed while they overlap
+        if step >= 9:
+            boxes = [a, [600.0, 40.0, 640.0, 150.0]] if step < 11 else [[600.0, 40.0, 640.0, 150.0]]
+        crossing.append({"timestamp": time, "boxes": boxes})
+    rng = np.random.default_rng(5)
+    front = rng.uniform(100, 200, (6, 2))
+    back = rng.uniform(100, 200, (6, 2))
+    stacked = []
+    for step in range(4):
+        shift = np.array([2.0 * step, 0.0])
+        people = [(front + shift, [1.0] * 5 + [0.1]), (back - shift, [0.9] * 6)]
+        order = people[::-1] if step % 2 else people
+        stacked.append({
+            "timestamp": step / 30,
+            "boxes": [[95.0, 95.0, 205.0, 205.0], [96.0, 95.0, 206.0, 205.0]],
+            "keypoints": [p.tolist() for p, _ in order],
+            "keypoint_scores": [s for _, s in order],
+        })
+    return {
+        "parameters": {
+            "min_similarity": MIN_SIMILARITY,
+            "max_missed": MAX_MISSED,
+            "velocity_momentum": VELOCITY_MOMENTUM,
+            "oks_sigma": OKS_SIGMA,
+            "oks_score_threshold": OKS_SCORE_THRESHOLD,
+            "oks_min_shared": OKS_MIN_SHARED,
+        },
+        "crossing": _tracker_case(crossing),
+        "keypoints": _tracker_case(stacked),
+    }
+
+
 GOLDEN_FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "resize_normalize.json": resize_normalize_cases,
     "affine_crop.json": affine_crop_cases,
     "heatmap_decode.json": heatmap_decode_cases,
     "seg_colorize.json": seg_colorize_cases,
+    "one_euro.json": one_euro_cases,
+    "tracker.json": tracker_cases,
 }
 
 
