@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from ..api import load
-from ..cli.sizes import parse_size
 from ..predictor import Predictor
 from ..processing.inputs import iter_video
 
@@ -58,7 +57,7 @@ def main() -> None:
     parser.add_argument("--checkpoint", "-c", help="checkpoint or bundle (default: random weights of --arch)")
     parser.add_argument("--arch", default="sapiens2_0.1b")
     parser.add_argument("--task", default="pose")
-    parser.add_argument("--input-size", type=parse_size, default=(256, 192))
+    parser.add_argument("--input-size", type=lambda text: tuple(int(side) for side in text.split("x")), default=(256, 192))  # HxW
     parser.add_argument("--batch", type=int, default=8, help="frames per forward pass on the video path")
     parser.add_argument("--frames", type=int, default=48)
     parser.add_argument("--rounds", type=int, default=2)

@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .errors import InputError
+from sapiens2.errors import InputError
 
 DEFAULT_FPS = 30.0  # when the container or camera does not say
 QUEUE_FRAMES = 16
