@@ -9,6 +9,7 @@ from typing import Any, Mapping
 import torch
 
 from .cli.errors import UserError
+from .limits import check_inference_memory
 from .models.outputs import RAW_OUTPUTS
 from .pipelines import ModelIO
 from .predictor import Predictor
@@ -53,6 +54,7 @@ def load(
     problem = model.input_size_problem(size)
     if problem:
         raise UserError(f"{problem} (input_size / --input-size)")
+    check_inference_memory(model, size, batch_size)
     io = ModelIO(task=model.task, input_size=size, output_names=RAW_OUTPUTS[model.task])
     meta |= {"runtime": "torch", "device": str(runner.device), "precision": runner.precision}
     if runner.quantization:

@@ -44,7 +44,9 @@ def test_seg_calibrates_on_stretched_images_and_holds_others_out() -> None:
     assert len(held) == 3 and not set(held) & set(calibration.images)
     first = read_image(IMAGES / calibration.images[0])
     np.testing.assert_array_equal(calibration.inputs[0], normalize(stretch_resize(first, (48, 64))[None]))
-    assert calibration.record() == {"source": calibration.source, "size": 5, "images": list(calibration.images)}
+    assert calibration.record() == {
+        "source": calibration.source, "size": 5, "requested": 5, "images": list(calibration.images)
+    }
 
 
 @needs_data

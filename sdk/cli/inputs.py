@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from sapiens2.errors import UserError
+from sapiens2.processing.validate import validate_boxes
 
 VIDEO_EXTENSIONS = frozenset({".avi", ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"})
 CAMERA_PREFIX = "camera:"
@@ -65,17 +66,8 @@ def classify_inputs(texts: list[str]) -> list[InputItem]:
 
 
 def _boxes_array(value: Any, where: str) -> np.ndarray:
-    try:
-        boxes = np.asarray(value, dtype=np.float32)
-    except (TypeError, ValueError) as error:
-        raise UserError(f"boxes file: {where} is not a list of [x1, y1, x2, y2(, score)] boxes ({error})") from None
-    if boxes.size == 0:
-        return np.zeros((0, 4), np.float32)
-    if boxes.ndim != 2 or boxes.shape[1] not in (4, 5):
-        raise UserError(f"boxes file: {where} must be a list of [x1, y1, x2, y2(, score)] boxes, got shape {boxes.shape}")
-    if not np.isfinite(boxes).all() or (boxes[:, 2] <= boxes[:, 0]).any() or (boxes[:, 3] <= boxes[:, 1]).any():
-        raise UserError(f"boxes file: {where} has a box with x2 <= x1, y2 <= y1 or a non-finite number")
-    return boxes
+    """The boxes of one entry, checked as far as they can be without the image (``validate_boxes``)."""
+    return validate_boxes(value, None, f"boxes file: {where}")
 
 
 def read_boxes_file(path: str, items: list[InputItem]) -> dict[str, np.ndarray]:

@@ -42,6 +42,9 @@ class PosePipeline:
 
     def _keypoints(self, outputs: dict[str, np.ndarray], crops: list) -> tuple[np.ndarray, np.ndarray]:
         count = len(crops)
+        if count == 0:  # an explicitly empty box list: no people, no model run
+            num_keypoints = len(keypoint_metadata().names)
+            return np.zeros((0, num_keypoints, 2), np.float32), np.zeros((0, num_keypoints), np.float32)
         if "heatmaps" in outputs:
             heatmaps = outputs["heatmaps"].astype(np.float32)
             if self.flip:
