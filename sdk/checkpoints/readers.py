@@ -209,6 +209,11 @@ def _meta_tensor(tensor_slice: object, key: str, path: Path) -> torch.Tensor:
 
 
 def _read_torch(path: Path) -> dict[str, torch.Tensor]:
+    if path.suffix == ".safetensors":  # torch.load would hand the name to safetensors and fail obscurely
+        raise CheckpointError(
+            f"{path} is named .safetensors but holds a PyTorch (torch.save/pickle) file, not safetensors: "
+            "rename it to .pth, or convert it with safetensors.torch.save_file"
+        )
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
