@@ -17,6 +17,8 @@ import numpy as np
 from sapiens2.bundle import Bundle, Manifest, read_bundle
 from sapiens2.errors import UserError
 
+from .declared_io import check_declared_io
+
 # Bundle target (manifest "target", or "torch" for the eager reference) -> "module:Class".
 RUNTIMES = {
     "onnx": "sapiens2.targets.onnxruntime:OnnxRuntime",
@@ -110,6 +112,8 @@ def open_bundle(path: str | Path, target: str | None = None, **options: Any) -> 
 
 def open_verified(bundle: Bundle, target: str | None = None, **options: Any) -> Runtime:
     """``open_bundle`` for a bundle already read (and verified) with ``read_bundle``."""
+    if target in (None, bundle.manifest.target):
+        check_declared_io(bundle)
     cls = runtime_class(target or bundle.manifest.target)
     ok, reason = cls.available()
     if not ok:

@@ -111,7 +111,8 @@ def _checkpoint_in_folder(folder: Path) -> Path:
         return folder / HF_SINGLE_FILE
     if not singles:
         raise CheckpointError(
-            f"folder {folder} holds no .safetensors file and no *{INDEX_SUFFIX}; give the checkpoint file itself"
+            f"folder {folder} holds no checkpoint (no .safetensors file, no *{INDEX_SUFFIX}) and no manifest.json "
+            "(so it is no compiled bundle either); give a checkpoint file or a bundle folder made by `sapiens2 compile`"
         )
     names = ", ".join(p.name for p in singles[:5])
     raise CheckpointError(

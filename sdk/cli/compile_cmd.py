@@ -35,6 +35,7 @@ from ..compile.pipeline import ModelLoader
 from ..models import ATTENTION_KINDS, TASKS, resolve_arch
 from .errors import UserError
 from .inspect_cmd import format_bytes
+from .outputs import check_bundle_destination
 from .progress import step_bar
 from .quantize_cmd import accuracy_lines, add_quantization_arguments, quantization_options
 
@@ -172,6 +173,8 @@ def stage_progress(console: Console) -> Iterator[Callable[[str], None]]:
 
 def run(args: argparse.Namespace) -> int:
     stderr = Console(stderr=True)
+    if args.out is not None:
+        check_bundle_destination(args.out, args.overwrite)
     load, name = model_loader(args, stderr)
     options = CompileOptions(
         target=args.target,
@@ -192,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
         **quantization_options(args),
     )
     height, width = options.input_size
-    out = args.out or Path(f"{name}-{options.target}-{options.precision}-{height}x{width}")
+    out = args.out or check_bundle_destination(Path(f"{name}-{options.target}-{options.precision}-{height}x{width}"), args.overwrite)
     with stage_progress(stderr) as on_stage:
         result = compile_bundle(load, options, out, progress=on_stage, overwrite=args.overwrite)
     print_summary(result.path, result.report)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..compile.options import DEFAULT_CALIBRATION_SIZE, DEFAULT_FLOAT_BUDGET, QUANTIZED_PRECISIONS
+from .outputs import check_bundle_destination
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -96,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from ..quantize.derive import quantize_bundle
     from .compile_cmd import print_summary, stage_progress  # compile_cmd imports this module: import at run time
 
-    out = args.out or args.bundle.with_name(f"{args.bundle.name}-{args.precision}")
+    out = check_bundle_destination(args.out or args.bundle.with_name(f"{args.bundle.name}-{args.precision}"), args.overwrite)
     with stage_progress(Console(stderr=True)) as on_stage:
         result = quantize_bundle(
             args.bundle, out, args.precision, checkpoint=args.checkpoint, progress=on_stage, overwrite=args.overwrite,
