@@ -9,7 +9,7 @@ gets ``_2``, ``_3`` ... in command-line order. Video frames add ``_00000``, ``_0
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
 from pathlib import Path
 
 from .inputs import InputItem
@@ -21,8 +21,10 @@ def output_stems(items: list[InputItem]) -> list[str]:
     levels = [0] * len(items)
     while True:
         names = [options[level] for options, level in zip(candidates, levels)]
-        counts = Counter(names)
-        clashing = [i for i, name in enumerate(names) if counts[name] > 1 and levels[i] + 1 < len(candidates[i])]
+        sources = defaultdict(set)  # name -> the distinct inputs that would take it
+        for name, options in zip(names, candidates):
+            sources[name].add(options[-1])
+        clashing = [i for i, name in enumerate(names) if len(sources[name]) > 1 and levels[i] + 1 < len(candidates[i])]
         if not clashing:
             break
         for i in clashing:
