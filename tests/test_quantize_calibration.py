@@ -10,7 +10,7 @@ import pytest
 from sapiens2.compile.errors import CompileError
 from sapiens2.compile.samples import data_dir
 from sapiens2.processing import HogPersonDetector, crop_people, normalize, person_boxes, read_image, stretch_resize
-from sapiens2.quantize.calibration import calibration_set, default_source, read_sources, split_held_out
+from sapiens2.quantize.calibration import calibration_set, default_source, read_sources, split_held_out, spread_indices
 
 IMAGES = data_dir() / "images"
 needs_data = pytest.mark.skipif(not (IMAGES / "vtest.avi").is_file(), reason="shared sample data not found (set SAPIENS2_DATA)")
@@ -81,3 +81,15 @@ def test_unusable_sources_are_refused(tmp_path: Path) -> None:
     cv2.imwrite(str(tmp_path / "only.png"), np.zeros((20, 20, 3), np.uint8))
     with pytest.raises(CompileError, match="needs images not used for calibration"):
         calibration_set("seg", (32, 32), ("logits",), None, source=tmp_path / "only.png", size=4)
+
+
+def test_fewer_crops_than_asked_are_each_used_once(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    for index in range(5):
+        cv2.imwrite(str(tmp_path / f"p{index}.png"), rng.integers(0, 255, (40, 30, 3), dtype=np.uint8))
+    assert spread_indices(4, 16) == [0, 1, 2, 3]  # was crop 0 four times
+    assert spread_indices(10, 4) == [0, 2, 5, 7]
+    calibration = calibration_set("seg", (32, 32), ("logits",), None, source=tmp_path, size=16, held_out=1)
+    distinct = {x.tobytes() for x in calibration.inputs}
+    assert len(calibration.inputs) == len(distinct) == 4  # 5 images, 1 held out
+    assert calibration.record()["size"] == 4 and calibration.record()["requested"] == 16
