@@ -1,4 +1,11 @@
-"""``sapiens2 predict``: overlays and JSON for images, videos and cameras, from a checkpoint or bundle."""
+"""``sapiens2 predict``: overlays and JSON for images, videos and cameras, from a checkpoint or bundle.
+
+Choices for careless input (README, "Command line"): ``--out`` is checked before the model loads;
+results are named collision-free (``output_names``) and never replace earlier ones without
+``--overwrite``; one result's files are published together; an explicitly empty box list means no
+people; a video that ends before its announced frame count is a warning (exit 0), one that yields
+no frame an error (exit 2).
+"""
 
 from __future__ import annotations
 
@@ -41,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
     source.add_argument("--batch-size", type=int, default=8, help="crops or images per forward pass (default 8)")
     pose = parser.add_argument_group("pose")
-    pose.add_argument("--boxes", help="JSON person boxes: a list of [x1,y1,x2,y2(,score)], or {input: boxes}")
+    pose.add_argument("--boxes", help="JSON person boxes: a list of [x1,y1,x2,y2(,score)], or {input: boxes}; [] means no people")
     pose.add_argument("--detector", choices=("none", "hog"), default="none", help="person detector when no boxes are given "
                       "(default none: the whole image is one person)")
     pose.add_argument("--flip", action="store_true", help="flip test: average with the mirrored prediction")

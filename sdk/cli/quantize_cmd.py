@@ -47,7 +47,8 @@ def add_quantization_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_CALIBRATION_SIZE,
         metavar="N",
-        help=f"model inputs to calibrate on; person crops for pose (default {DEFAULT_CALIBRATION_SIZE})",
+        help=f"model inputs to calibrate on; person crops for pose (default {DEFAULT_CALIBRATION_SIZE}; "
+        "a source with fewer gives each of its inputs once)",
     )
     group.add_argument(
         "--float-budget",
