@@ -98,7 +98,9 @@ def run(args: argparse.Namespace) -> int:
     from ..quantize.derive import quantize_bundle
     from .compile_cmd import print_summary, stage_progress  # compile_cmd imports this module: import at run time
 
-    out = check_bundle_destination(args.out or args.bundle.with_name(f"{args.bundle.name}-{args.precision}"), args.overwrite)
+    out = args.out or args.bundle.with_name(f"{args.bundle.name}-{args.precision}")
+    if out.absolute() != args.bundle.absolute():  # --out BUNDLE itself gets quantize_bundle's own refusal
+        check_bundle_destination(out, args.overwrite)
     with stage_progress(Console(stderr=True)) as on_stage:
         result = quantize_bundle(
             args.bundle, out, args.precision, checkpoint=args.checkpoint, progress=on_stage, overwrite=args.overwrite,
