@@ -34,7 +34,8 @@ def check_declared_io(bundle: Bundle) -> None:
     """Raise ``BundleError`` when the manifest's target, inputs or outputs disagree with the artifact."""
     manifest = bundle.manifest
     suffixes = ARTIFACT_SUFFIXES.get(manifest.target, ())
-    files = [a.file for a in manifest.artifacts if a.file.endswith(suffixes)]
+    # A Core ML package is a folder: its files are listed as model.mlpackage/Data/...
+    files = [a.file for a in manifest.artifacts if any(part.endswith(suffixes) for part in a.file.split("/"))]
     if suffixes and not files:
         listed = ", ".join(a.file for a in manifest.artifacts)
         raise BundleError(
