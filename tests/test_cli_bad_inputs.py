@@ -204,9 +204,13 @@ def test_the_installed_command_never_shows_a_traceback(tmp_path: Path) -> None:
     a_file.write_text("")
     boxes = tmp_path / "boxes.json"
     boxes.write_text("[[5000, 5000, 6000, 6000]]")
+    data = tiny_video(tmp_path / "full.avi")
+    noise = np.random.default_rng(1).integers(0, 255, len(data) - 4000, dtype=np.uint8).tobytes()
+    (tmp_path / "garbage.avi").write_bytes(data[:4000] + noise)  # FFmpeg's own complaints must stay silent too
     cases = [
         (["predict", MESSI, *POSE, "--out", str(a_file)], "is an existing file"),
         (["predict", MESSI, *POSE, "--boxes", str(boxes), "--out", str(tmp_path / "o2")], "lies entirely outside"),
+        (["predict", str(tmp_path / "garbage.avi"), *POSE, "--out", str(tmp_path / "o2")], "no frame could be decoded"),
     ]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     for argv, message in cases:

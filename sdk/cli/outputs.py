@@ -35,7 +35,7 @@ def check_bundle_destination(out: str | Path, overwrite: bool, flag: str = "--ou
         raise UserError(f"{flag} {out} is an existing file, not a bundle folder: choose another --out")
     if out.exists() and not overwrite:
         raise UserError(f"{flag} {out} already exists: choose another --out or pass --overwrite")
-    check_output_folder(out.absolute().parent, f"the folder of {flag} {out}")
+    check_output_folder(out.absolute().parent, f"{flag} {out}: its folder")
     return out
 
 
