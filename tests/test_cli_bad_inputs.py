@@ -219,3 +219,13 @@ def test_the_installed_command_never_shows_a_traceback(tmp_path: Path) -> None:
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
         assert len(lines) == 1 and message in lines[0], done.stderr
     assert a_file.read_text() == "" and not (tmp_path / "o2").exists()
+
+
+def test_a_boxes_key_shared_by_two_inputs_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(IMAGES / "messi5.jpg", tmp_path / folder / "x.jpg")
+    boxes = tmp_path / "boxes.json"
+    boxes.write_text(json.dumps({"x.jpg": [[180, 20, 330, 330]]}))
+    argv = ["predict", str(tmp_path / "a" / "x.jpg"), str(tmp_path / "b" / "x.jpg"), *POSE, "--boxes", str(boxes)]
+    refused(capsys, [*argv, "--out", str(tmp_path / "out")], "key 'x.jpg' matches 2 inputs")

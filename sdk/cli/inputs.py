@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,8 @@ def _boxes_array(value: Any, where: str) -> np.ndarray:
 def read_boxes_file(path: str, items: list[InputItem]) -> dict[str, np.ndarray]:
     """Boxes per input text from a JSON file: a list of boxes (for every input) or {input: boxes}.
 
-    Keys may be an input exactly as given on the command line or its file name.
+    Keys may be an input exactly as given on the command line or its file name (refused when two inputs
+    share that file name, e.g. ``a/x.jpg`` and ``b/x.jpg``: the boxes would go to both).
     """
     try:
         data = json.loads(Path(path).read_text())
@@ -87,6 +89,12 @@ def read_boxes_file(path: str, items: list[InputItem]) -> dict[str, np.ndarray]:
     if not isinstance(data, dict):
         raise UserError(f"boxes file {path!r} must hold a list of boxes or an object {{input: boxes}}")
     by_input = {}
+    for name, count in Counter(Path(item.text).name for item in items if item.text not in data).items():
+        if count > 1 and name in data:
+            raise UserError(
+                f"boxes file {path!r}: key {name!r} matches {count} inputs with that file name; "
+                "key their boxes by the input paths as given on the command line"
+            )
     for item in items:
         key = item.text if item.text in data else Path(item.text).name
         if key in data:
