@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import cv2
@@ -229,3 +231,14 @@ def test_a_boxes_key_shared_by_two_inputs_is_refused(tmp_path: Path, capsys: pyt
     boxes.write_text(json.dumps({"x.jpg": [[180, 20, 330, 330]]}))
     argv = ["predict", str(tmp_path / "a" / "x.jpg"), str(tmp_path / "b" / "x.jpg"), *POSE, "--boxes", str(boxes)]
     refused(capsys, [*argv, "--out", str(tmp_path / "out")], "key 'x.jpg' matches 2 inputs")
+
+
+def test_an_image_larger_than_opencv_decodes_is_refused_with_its_size(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 40000, 40000, 8, 2, 0, 0, 0)  # 40000x40000 RGB: 1.6e9 pixels, 4.8 GB
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
+    (tmp_path / "huge.png").write_bytes(png)
+    argv = ["predict", str(tmp_path / "huge.png"), *POSE, "--out", str(tmp_path / "out")]
+    refused(capsys, argv, "has 1600000000 pixels, more than the 1073741824 pixels OpenCV decodes")
