@@ -46,6 +46,7 @@ def load(
         )
     if isinstance(source, str) and source.startswith(("http://", "https://")):
         raise UserError("server URLs are not supported yet: give a checkpoint or a compiled bundle directory")
+    _check_device(device)
     model, meta = _task_model(source, arch, task, random_weights, seed)
     from sapiens2.targets.torch_model import TorchModelRunner
 
@@ -60,6 +61,16 @@ def load(
     if runner.quantization:
         meta["quantization"] = runner.quantization
     return Predictor(io, runner, batch_size=batch_size, meta=meta, **pipeline_options)
+
+
+def _check_device(device: str) -> None:
+    """Refuse a device name torch cannot parse (``"gpu"``, ``"cuda1"``) before the model loads."""
+    if device == "auto":
+        return
+    try:
+        torch.device(device)
+    except RuntimeError:
+        raise UserError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N (e.g. cuda:1)") from None
 
 
 def _task_model(source: Any, arch: Any, task: str | None, random_weights: bool, seed: int) -> tuple[Any, dict]:

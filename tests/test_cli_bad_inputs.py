@@ -103,6 +103,8 @@ def test_options_that_do_not_fit_the_model_are_refused(tmp_path: Path, capsys: p
     refused(capsys, ["predict", MESSI, *SEG, "--detector", "hog", "--out", str(out)], "detector do not apply to a seg model")
     refused(capsys, ["predict", MESSI, *POSE, "--batch-size", "0", "--out", str(out)], "--batch-size must be positive")
     refused(capsys, ["predict", MESSI, *POSE[:2], "--input-size", "0x48", "--out", str(out)], "must be positive multiples of 16")
+    refused(capsys, ["predict", MESSI, *POSE, "--device", "gpu", "--out", str(out)], "unknown device 'gpu'")
+    refused(capsys, ["predict", MESSI, *POSE, "--boxes", str(tmp_path), "--out", str(out)], "cannot be read: Is a directory")
     tiny = tmp_path / "tiny.png"
     cv2.imwrite(str(tiny), np.zeros((8, 40, 3), np.uint8))
     refused(capsys, ["predict", str(tiny), *POSE, "--out", str(out)], "smallest usable image is 16x16", out)

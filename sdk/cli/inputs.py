@@ -81,6 +81,8 @@ def read_boxes_file(path: str, items: list[InputItem]) -> dict[str, np.ndarray]:
         data = json.loads(Path(path).read_text())
     except FileNotFoundError:
         raise UserError(f"boxes file {path!r} does not exist") from None
+    except OSError as error:  # a folder, no permission ...
+        raise UserError(f"boxes file {path!r} cannot be read: {error.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise UserError(f"boxes file {path!r} is not valid JSON: {error}") from None
     if isinstance(data, list):
