@@ -42,12 +42,21 @@ def check_declared_io(bundle: Bundle) -> None:
             f"{bundle.path}: the manifest says target {manifest.target!r} but lists no {'/'.join(suffixes)} artifact "
             f"({listed}); the manifest does not describe this bundle: compile it again"
         )
+    _check_input_size(bundle)
     reader = READERS.get(manifest.target)
     if reader is None:
         return
     inputs, outputs = reader(bundle.path / files[0])
     _compare(bundle, "input", [(s.name, s.shape, s.dtype) for s in manifest.inputs], inputs)
     _compare(bundle, "output", [(s.name, s.shape, s.dtype) for s in manifest.outputs], outputs)
+
+
+def _check_input_size(bundle: Bundle) -> None:
+    """The export's (H, W), which pre-processing resizes to, must be the input's spatial dimensions."""
+    spec, size = bundle.manifest.inputs[0], tuple(bundle.manifest.export.input_size)
+    spatial = tuple(spec.shape[1:3] if spec.layout == "NHWC" else spec.shape[2:4])
+    if spatial != size:
+        raise _mismatch(bundle, f"input size {size[0]}x{size[1]}", f"an input {spec.name!r} of {spatial[0]}x{spatial[1]} pixels")
 
 
 def _compare(bundle: Bundle, kind: str, recorded: Iterable[tuple[str, tuple, str]], declared: list[Port]) -> None:
@@ -73,7 +82,7 @@ def _same_shape(recorded: tuple, declared: tuple[int | None, ...]) -> bool:
 
 def _mismatch(bundle: Bundle, manifest_says: str, artifact_says: str) -> BundleError:
     return BundleError(
-        f"{bundle.path}: the manifest records {manifest_says} but the artifact declares {artifact_says}; "
+        f"{bundle.path}: the manifest records {manifest_says} but the artifact (or its input spec) declares {artifact_says}; "
         "the manifest was edited or belongs to another artifact: compile the bundle again"
     )
 

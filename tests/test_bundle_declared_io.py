@@ -32,9 +32,10 @@ def _input_size(data: dict) -> None:
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (_input_size, "input 'image' with shape [1, 3, 256, 192] but the artifact declares shape [1, 3, 128, 96]"),
-        (lambda d: d["outputs"][0].update(name="labels"), "outputs ['labels'] but the artifact declares outputs ['logits']"),
-        (lambda d: d["inputs"][0].update(dtype="uint8"), "input 'image' as uint8 but the artifact declares float32"),
+        (_input_size, "input 'image' with shape [1, 3, 256, 192] but the artifact (or its input spec) declares shape [1, 3, 128, 96]"),
+        (lambda d: d["export"].update(input_size=[256, 192]), "input size 256x192 but the artifact (or its input spec) declares an input 'image' of 128x96"),
+        (lambda d: d["outputs"][0].update(name="labels"), "outputs ['labels'] but the artifact (or its input spec) declares outputs ['logits']"),
+        (lambda d: d["inputs"][0].update(dtype="uint8"), "input 'image' as uint8 but the artifact (or its input spec) declares float32"),
         (lambda d: d.update(target="openvino"), "target 'openvino' but lists no .xml artifact"),
     ],
 )
@@ -48,7 +49,7 @@ def test_manifests_that_disagree_with_their_artifact_are_refused(tmp_path: Path,
 def test_predict_on_a_tampered_bundle_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     bundle = edit_manifest(write_bundle(tmp_path / "bundle", "onnx"), _input_size)
     assert main(["predict", str(IMAGES / "messi5.jpg"), "-c", str(bundle), "--out", str(tmp_path / "out")]) == 2
-    assert "the artifact declares shape [1, 3, 128, 96]" in capsys.readouterr().err
+    assert "declares shape [1, 3, 128, 96]" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 
