@@ -77,7 +77,9 @@ class Predictor:
     ) -> Any:
         """One image (path, array, PIL image) -> one Result; a list -> a list.
 
-        ``boxes``: person boxes (N, 4|5) for pose (a list of them for a list of images).
+        ``boxes``: person boxes (N, 4|5) for pose (a list of them for a list of images); an empty list
+        means no people (a result without instances, no model run), None the detector or whole image.
+        Images under 16x16 pixels, nonsense boxes and NaN/inf model outputs raise ``UserError``.
         ``foreground``: a SegResult (or labels) that masks normal / pointmap / albedo results.
         ``color_order``: "rgb" or "bgr" for numpy arrays (required for them).
         """
