@@ -11,28 +11,17 @@ says what the large sizes need.
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from sapiens2.limits import MEMINFO, available_bytes  # noqa: F401 (MEMINFO: re-exported for the tests)
 from sapiens2.models import Sapiens2TaskModel
 
 from sapiens2.errors import CompileError
 from .options import CompileOptions
 
-MEMINFO = Path("/proc/meminfo")
 # Bytes per parameter of the runtime's copy: float artifacts at their precision, quantized ones
 # as the fp32 artifact their tool starts from.
 RUNTIME_BYTES_PER_PARAMETER = {"fp32": 4, "fp16": 2, "bf16": 2}
 FP32_BYTES = 4
 GB = 1e9
-
-
-def available_bytes() -> int | None:
-    """MemAvailable + SwapFree from /proc/meminfo; None where the OS does not say (the check is skipped)."""
-    try:
-        fields = dict(line.split(":", 1) for line in MEMINFO.read_text().splitlines() if ":" in line)
-        return sum(int(fields[name].split()[0]) * 1024 for name in ("MemAvailable", "SwapFree"))
-    except (OSError, KeyError, ValueError):
-        return None
 
 
 def runtime_copy_bytes(parameters: int, options: CompileOptions) -> int:

@@ -148,7 +148,8 @@ class CompileOptions:
     calibration_size: int = option(
         DEFAULT_CALIBRATION_SIZE,
         Flag(
-            f"model inputs to calibrate on; person crops for pose (default {DEFAULT_CALIBRATION_SIZE})",
+            f"model inputs to calibrate on; person crops for pose (default {DEFAULT_CALIBRATION_SIZE}; a source with fewer "
+            "gives each of its inputs once)",
             COMPILE_AND_QUANTIZE,
             QUANTIZATION_GROUP,
             {"metavar": "N"},

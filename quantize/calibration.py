@@ -52,6 +52,7 @@ class CalibrationSet:
     """Model inputs to calibrate on (batch 1 each, in the artifact's input form) and the held-out images."""
 
     source: str
+    requested: int
     inputs: tuple[np.ndarray, ...]
     images: tuple[str, ...]
     held_out: tuple[HeldOutImage, ...]
@@ -63,8 +64,9 @@ class CalibrationSet:
         return artifact_input(images_bgr, self.preprocess)
 
     def record(self) -> dict[str, Any]:
-        """The manifest's calibration entry."""
-        return {"source": self.source, "size": len(self.inputs), "images": list(self.images)}
+        """The manifest's calibration entry: ``size`` is the number of distinct inputs used, ``requested`` the
+        ``--calibration-size`` asked for (larger when the source holds fewer crops)."""
+        return {"source": self.source, "size": len(self.inputs), "requested": self.requested, "images": list(self.images)}
 
 
 def default_source() -> Path:
@@ -138,15 +140,26 @@ def calibration_set(
         )
     calibrate, evaluate = split_held_out(images, min(held_out, len(images) // 2))
     crops = [(image.name, crop) for image in calibrate for crop in pipeline.prepare(image.image).inputs]
-    picked = [crops[int(i * len(crops) / size)] for i in range(min(size, len(crops)))]
+    picked = [crops[index] for index in spread_indices(len(crops), size)]
     return CalibrationSet(
         source=str(source) if source is not None else f"default: {default_source()}",
+        requested=size,
         inputs=tuple(artifact_input(crop[None], preprocess) for _, crop in picked),
         images=tuple(dict.fromkeys(name for name, _ in picked)),
         held_out=tuple(_held_out(pipeline, image) for image in evaluate),
         pipeline=pipeline,
         preprocess=preprocess,
     )
+
+
+def spread_indices(available: int, wanted: int) -> list[int]:
+    """``min(available, wanted)`` distinct indices into ``available`` items, evenly spread, in order.
+
+    When the source holds fewer items than wanted, each is used once: repeating one would only
+    weigh it more in the calibration statistics, not add information.
+    """
+    count = min(available, wanted)
+    return [i * available // count for i in range(count)]
 
 
 def _held_out(pipeline: Pipeline, image: SourceImage) -> HeldOutImage:

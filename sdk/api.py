@@ -9,6 +9,7 @@ from typing import Any, Mapping
 import torch
 
 from .errors import UserError
+from .limits import check_inference_memory
 from .models.outputs import RAW_OUTPUTS
 from .pipelines import ModelIO
 from .predictor import Predictor
@@ -51,6 +52,7 @@ def load(
         return open_remote(
             source, batch_size=batch_size, arch=arch, task=task, precision=precision, input_size=input_size, **pipeline_options
         )
+    _check_device(device)
     model, meta = _task_model(source, arch, task, random_weights, seed)
     from sapiens2.targets.torch.model_runner import TorchModelRunner
 
@@ -59,11 +61,22 @@ def load(
     problem = model.input_size_problem(size)
     if problem:
         raise UserError(f"{problem} (input_size / --input-size)")
+    check_inference_memory(model, size, batch_size)
     io = ModelIO(task=model.task, input_size=size, output_names=RAW_OUTPUTS[model.task])
     meta |= {"runtime": "torch", "device": str(runner.device), "precision": runner.precision}
     if runner.quantization:
         meta["quantization"] = runner.quantization
     return Predictor(io, runner, batch_size=batch_size, meta=meta, **pipeline_options)
+
+
+def _check_device(device: str) -> None:
+    """Refuse a device name torch cannot parse (``"gpu"``, ``"cuda1"``) before the model loads."""
+    if device == "auto":
+        return
+    try:
+        torch.device(device)
+    except RuntimeError:
+        raise UserError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N (e.g. cuda:1)") from None
 
 
 def _task_model(source: Any, arch: Any, task: str | None, random_weights: bool, seed: int) -> tuple[Any, dict]:

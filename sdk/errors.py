@@ -20,6 +20,10 @@ class InputError(UserError, ValueError):
     """An image, video or camera could not be used; the message names the input and what to do."""
 
 
+class ModelOutputError(UserError):
+    """The model's outputs cannot be turned into a result (NaN/inf): the weights or precision are at fault."""
+
+
 class CheckpointError(UserError):
     """A checkpoint that cannot be read or loaded as asked; the message says what was wrong and what to do."""
 

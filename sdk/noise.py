@@ -12,8 +12,10 @@ the benchmark's compile children, and bury our progress output. Errors still sho
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 
+FFMPEG_QUIET = "-8"  # AV_LOG_QUIET
 IMPORT_TIME_NOISE = ("torchao", "torch.utils._pytree")
 LIBRARY_FUTURE_WARNINGS = (r"`isinstance\(treespec, LeafSpec\)` is deprecated",)
 # logger -> message prefixes to drop. coremltools also warns on import that scikit-learn (whose converter we do
@@ -42,3 +44,6 @@ def silence_import_noise() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(existing, _DropMessages) for existing in logger.filters):
             logger.addFilter(_DropMessages(prefixes))
+    # FFmpeg (inside OpenCV) prints a line per damaged packet of a corrupt video; predict's own warning
+    # says how many frames were decoded of how many expected. Read when OpenCV opens a video.
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", FFMPEG_QUIET)

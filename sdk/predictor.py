@@ -7,10 +7,14 @@ crops together, and stamps every result with the predictor's ``meta`` (runtime, 
 
 from __future__ import annotations
 
+import inspect
+from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from .errors import UserError
+from .limits import check_image_memory, check_image_size
 from .pipelines import PIPELINES, ModelFeeder, ModelIO, Prepared
 from .pipelines.base import RunFn
 from .processing import load_image
@@ -23,6 +27,27 @@ DEFAULT_BATCH_SIZE = 8
 
 def _is_many(images: Any) -> bool:
     return isinstance(images, (list, tuple))
+
+
+def _name(source: Any) -> str:
+    return f"image {str(source)!r}" if isinstance(source, (str, Path)) else "the image"
+
+
+def _pipeline_options(task: str, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` if the task's pipeline takes them all; otherwise a UserError naming the ones it does not."""
+    accepted = inspect.signature(PIPELINES[task]).parameters
+    unknown = sorted(name for name in options if name not in accepted or name == "io")
+    if unknown:
+        takers = sorted(t for t, cls in PIPELINES.items() if all(n in inspect.signature(cls).parameters for n in unknown))
+        where = f"; they apply to {', '.join(takers)} models" if takers else ""
+        raise UserError(f"option(s) {', '.join(unknown)} do not apply to a {task} model{where}")
+    return options
+
+
+def _checked_image(image_bgr: np.ndarray, task: str, name: str) -> np.ndarray:
+    check_image_size(image_bgr.shape, name)
+    check_image_memory(image_bgr.shape, task, name)
+    return image_bgr
 
 
 class Predictor:
@@ -38,12 +63,12 @@ class Predictor:
         **pipeline_options: Any,
     ) -> None:
         if batch_size < 1:
-            raise ValueError(f"batch_size must be positive, got {batch_size}")
+            raise UserError(f"batch size must be positive, got {batch_size}")
         self.io = io
         self.task = io.task
         self.batch_size = batch_size
         self.meta = dict(meta or {})
-        self.pipeline = PIPELINES[io.task](io, **pipeline_options)
+        self.pipeline = PIPELINES[io.task](io, **_pipeline_options(io.task, pipeline_options))
         self.runtime = run
         self._feed = ModelFeeder(io, run)
 
@@ -56,7 +81,9 @@ class Predictor:
     ) -> Any:
         """One image (path, array, PIL image) -> one Result; a list -> a list.
 
-        ``boxes``: person boxes (N, 4|5) for pose (a list of them for a list of images).
+        ``boxes``: person boxes (N, 4|5) for pose (a list of them for a list of images); an empty list
+        means no people (a result without instances, no model run), None the detector or whole image.
+        Images under 16x16 pixels, nonsense boxes and NaN/inf model outputs raise ``UserError``.
         ``foreground``: a SegResult (or labels) that masks normal / pointmap / albedo results.
         ``color_order``: "rgb" or "bgr" for numpy arrays (required for them).
         """
@@ -65,7 +92,7 @@ class Predictor:
         per_image_boxes = self._per_image(boxes, len(sources), many)
         per_image_foreground = self._per_image(foreground, len(sources), many)
         prepared = [
-            self.pipeline.prepare(load_image(source, color_order), boxes=b, foreground=f)
+            self.pipeline.prepare(_checked_image(load_image(source, color_order), self.task, _name(source)), boxes=b, foreground=f)
             for source, b, f in zip(sources, per_image_boxes, per_image_foreground)
         ]
         results = self._run_all(prepared)

@@ -16,6 +16,7 @@ import numpy as np
 from sapiens2.bundle import Bundle, Manifest, read_bundle
 from sapiens2.errors import UserError
 
+from .declared_io import check_declared_io
 from .registry import get_target
 
 DEFAULT_THREADS = 2
@@ -96,4 +97,6 @@ def open_bundle(path: str | Path, target: str | None = None, **options: Any) -> 
 
 def open_verified(bundle: Bundle, target: str | None = None, **options: Any) -> Runtime:
     """``open_bundle`` for a bundle already read (and verified) with ``read_bundle``."""
+    if target in (None, bundle.manifest.target):
+        check_declared_io(bundle)
     return get_target(target or bundle.manifest.target).open(bundle, **options)

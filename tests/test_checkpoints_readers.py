@@ -76,7 +76,7 @@ def test_folder_with_several_files_and_no_model_safetensors(tmp_path):
 
 
 def test_empty_folder(tmp_path):
-    with pytest.raises(CheckpointError, match="holds no .safetensors file and no"):
+    with pytest.raises(CheckpointError, match="holds no checkpoint"):
         load_state_dict(tmp_path)
 
 

@@ -124,3 +124,15 @@ def test_feeder_sends_uint8_rgb_to_artifacts_that_normalise_in_graph() -> None:
     ModelFeeder(io, run)(images)
     assert seen["image"].dtype == np.uint8 and seen["image"].shape == (1, 3, 4, 4)
     assert seen["image"][0, 2].max() == 200 and seen["image"][0, 0].max() == 0  # blue is the last RGB plane
+
+
+def test_flip_on_a_peaks_only_bundle_and_nan_outputs_are_user_errors() -> None:
+    from sapiens2.pipelines import PosePipeline
+    from sapiens2.predictor import Predictor
+
+    with pytest.raises(UserError, match="the flip test .* needs heatmaps"):
+        PosePipeline(ModelIO("pose", (64, 48), ("keypoints", "scores")), flip=True)
+    io = ModelIO("seg", (64, 48), ("logits",))
+    broken = Predictor(io, lambda batch: {"logits": np.full((len(batch["image"]), 29, 64, 48), np.nan, np.float32)})
+    with pytest.raises(UserError, match=r"produced 89088 non-finite value\(s\) \(NaN/inf\) of 89088 in its 'logits' output"):
+        broken.predict(np.zeros((40, 30, 3), np.uint8), color_order="bgr")

@@ -115,7 +115,7 @@ def test_person_boxes_sources() -> None:
     whole = [[0, 0, 39, 29, 1]]
     assert person_boxes(image).tolist() == whole
     assert person_boxes(image, boxes=np.array([[1, 2, 3, 4]])).tolist() == [[1, 2, 3, 4, 1]]
-    assert person_boxes(image, boxes=[]).tolist() == whole
+    assert person_boxes(image, boxes=[]).shape == (0, 5)  # an explicitly empty list: no people, not the whole image
 
     def detector(image_bgr: np.ndarray) -> np.ndarray:
         return np.array([[5, 5, 20, 25, 0.2], [6, 6, 21, 26, 0.8], [5, 5, 20, 25, 0.7]])

@@ -11,7 +11,7 @@ from fixture_paths import IMAGES
 from sapiens2.errors import CompileError
 from sapiens2.samples import packaged_data_dir
 from sapiens2.processing import HogPersonDetector, crop_people, normalize, person_boxes, read_image, stretch_resize
-from sapiens2.quantize.calibration import calibration_set, default_source, read_sources, split_held_out
+from sapiens2.quantize.calibration import calibration_set, default_source, read_sources, split_held_out, spread_indices
 
 
 
@@ -47,7 +47,9 @@ def test_seg_calibrates_on_stretched_images_and_holds_others_out() -> None:
     assert len(held) == 3 and not set(held) & set(calibration.images)
     first = read_image(default_source() / calibration.images[0])
     np.testing.assert_array_equal(calibration.inputs[0], normalize(stretch_resize(first, (48, 64))[None]))
-    assert calibration.record() == {"source": calibration.source, "size": 5, "images": list(calibration.images)}
+    assert calibration.record() == {
+        "source": calibration.source, "size": 5, "requested": 5, "images": list(calibration.images)
+    }
 
 
 def test_pose_calibrates_on_the_person_crops_of_the_detector() -> None:
@@ -81,3 +83,15 @@ def test_unusable_sources_are_refused(tmp_path: Path) -> None:
     cv2.imwrite(str(tmp_path / "only.png"), np.zeros((20, 20, 3), np.uint8))
     with pytest.raises(CompileError, match="needs images not used for calibration"):
         calibration_set("seg", (32, 32), ("logits",), None, source=tmp_path / "only.png", size=4)
+
+
+def test_fewer_crops_than_asked_are_each_used_once(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    for index in range(5):
+        cv2.imwrite(str(tmp_path / f"p{index}.png"), rng.integers(0, 255, (40, 30, 3), dtype=np.uint8))
+    assert spread_indices(4, 16) == [0, 1, 2, 3]  # was crop 0 four times
+    assert spread_indices(10, 4) == [0, 2, 5, 7]
+    calibration = calibration_set("seg", (32, 32), ("logits",), None, source=tmp_path, size=16, held_out=1)
+    distinct = {x.tobytes() for x in calibration.inputs}
+    assert len(calibration.inputs) == len(distinct) == 4  # 5 images, 1 held out
+    assert calibration.record()["size"] == 4 and calibration.record()["requested"] == 16

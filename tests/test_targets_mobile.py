@@ -72,7 +72,8 @@ def mobile_manifest(target: str, pixels: bool) -> Manifest:
         OutputSpec("logits", (1, CLASSES, HEIGHT, WIDTH), "float32", "class logits"),
         OutputSpec("labels", (1, HEIGHT, WIDTH), "uint8", "class ids"),
     )
-    return dataclasses.replace(base, target=target, inputs=(spec,), outputs=outputs)
+    export = dataclasses.replace(base.export, input_size=(HEIGHT, WIDTH))
+    return dataclasses.replace(base, target=target, export=export, inputs=(spec,), outputs=outputs)
 
 
 @pytest.fixture(scope="module")

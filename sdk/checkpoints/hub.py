@@ -6,10 +6,12 @@ offline machine loads whatever was downloaded before.
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
-from huggingface_hub import hf_hub_download
+from huggingface_hub import constants, hf_hub_download
 from huggingface_hub.errors import (
     EntryNotFoundError,
     GatedRepoError,
@@ -21,10 +23,23 @@ from huggingface_hub.errors import (
 from ..errors import CheckpointError
 
 HF_SCHEME = "hf://"
+PROBE_TIMEOUT_S = 3.0
 
 
 def is_hub_source(source: str) -> bool:
     return source.startswith(HF_SCHEME)
+
+
+def hub_reachable(timeout: float = PROBE_TIMEOUT_S) -> bool:
+    """Whether the Hub endpoint accepts a TCP connection within ``timeout`` seconds (False when HF_HUB_OFFLINE)."""
+    if constants.HF_HUB_OFFLINE:
+        return False
+    url = urlsplit(constants.ENDPOINT)
+    try:
+        socket.create_connection((url.hostname, url.port or (443 if url.scheme == "https" else 80)), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,12 @@ class HubFile:
             )
         org, repo, filename = parts
         repo, _, revision = repo.partition("@")
+        segments = [org, repo, *filename.split("/")]
+        if "\\" in source or any(segment in ("", ".", "..") for segment in segments):
+            raise CheckpointError(
+                f"{source!r} is not a file inside one Hugging Face repo: '.', '..', empty segments and backslashes "
+                "are not allowed; write hf://org/repo/path/to/file.safetensors"
+            )
         return cls(f"{org}/{repo}", filename, revision or None)
 
     def sibling(self, name: str) -> HubFile:
@@ -57,9 +78,14 @@ class HubFile:
         return f"{HF_SCHEME}{self.repo_id}{revision}/{self.filename}"
 
     def download(self) -> Path:
-        """The local path of this file in the HF cache, downloading it when missing and online."""
+        """The local path of this file in the HF cache, downloading it when missing and online.
+
+        Without a network the Hub client retries for half a minute before giving up; a quick probe
+        of the endpoint (``hub_reachable``) sends an offline machine straight to the cache instead.
+        """
         try:
-            return Path(hf_hub_download(self.repo_id, self.filename, revision=self.revision))
+            offline = not hub_reachable()
+            return Path(hf_hub_download(self.repo_id, self.filename, revision=self.revision, local_files_only=offline))
         except LocalEntryNotFoundError:
             raise CheckpointError(
                 f"{self.uri()} is not in the local Hugging Face cache and cannot be downloaded "

@@ -18,6 +18,7 @@ from torch import nn
 
 from ..models import ArchSpec, build_backbone, build_task_model, resolve_arch
 from ..errors import CheckpointError
+from .checks import check_finite, check_head
 from .infer import CheckpointLayout, backbone_part, describe_arch, infer_layout
 from .readers import load_state_dict
 
@@ -41,6 +42,8 @@ def load_model(
 
     ``expect`` / ``arch`` / ``task`` state what the caller wants and turn a mismatch into an error
     instead of a surprise. ``take_backbone=True`` loads only the encoder of a task checkpoint.
+    Refused with a ``CheckpointError``: a head with missing stages or non-official kernel sizes or
+    label counts (``checks.check_head``), and NaN/inf weights (``checks.check_finite``).
     Other keywords go to the backbone constructor (the RoPE dtype defaults to the stored one).
     """
     expect = _expectation(expect, task, take_backbone)
@@ -57,6 +60,8 @@ def load_model(
     if layout.kind == "backbone" and expect == "task":
         raise CheckpointError(_backbone_only_message(source, layout, task))
     _check_request(source, layout, arch, task)
+    check_head(source, layout, state_dict)
+    check_finite(source, state_dict)
 
     kwargs = layout.backbone_kwargs() | backbone_kwargs
     if layout.kind == "task":

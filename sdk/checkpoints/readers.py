@@ -111,7 +111,8 @@ def _checkpoint_in_folder(folder: Path) -> Path:
         return folder / HF_SINGLE_FILE
     if not singles:
         raise CheckpointError(
-            f"folder {folder} holds no .safetensors file and no *{INDEX_SUFFIX}; give the checkpoint file itself"
+            f"folder {folder} holds no checkpoint (no .safetensors file, no *{INDEX_SUFFIX}) and no manifest.json "
+            "(so it is no compiled bundle either); give a checkpoint file or a bundle folder made by `sapiens2 compile`"
         )
     names = ", ".join(p.name for p in singles[:5])
     raise CheckpointError(
@@ -209,6 +210,11 @@ def _meta_tensor(tensor_slice: object, key: str, path: Path) -> torch.Tensor:
 
 
 def _read_torch(path: Path) -> dict[str, torch.Tensor]:
+    if path.suffix == ".safetensors":  # torch.load would hand the name to safetensors and fail obscurely
+        raise CheckpointError(
+            f"{path} is named .safetensors but holds a PyTorch (torch.save/pickle) file, not safetensors: "
+            "rename it to .pth, or convert it with safetensors.torch.save_file"
+        )
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:

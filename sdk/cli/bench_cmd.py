@@ -41,6 +41,7 @@ from .compile_cmd import parse_arch
 from .stages import STAGE_LABELS
 from .errors import UserError
 from .option_flags import add_option_flags
+from .outputs import check_output_folder
 from .progress import StepBar, step_bar
 from .sizes import parse_size
 
@@ -101,6 +102,8 @@ def _sizes(text: str) -> list[tuple[int, int]]:
 
 def run(args: argparse.Namespace) -> int:
     stderr = Console(stderr=True)
+    if args.out is not None:
+        check_output_folder(args.out)
     settings = BenchSettings(args.runs, args.warmup, args.batch, args.threads, args.mediapipe_venv if args.mediapipe else None)
     if args.bundles:
         given = [f"--{name.replace('_', '-')}" for name in MATRIX_OPTIONS if getattr(args, name) is not None]

@@ -17,6 +17,7 @@ from ..models import TASKS, resolve_arch
 from .errors import UserError
 from .option_flags import add_option_flags, options_from_flags
 from .stages import stage_progress, print_summary
+from .outputs import check_bundle_destination
 
 ARCH_NUMBERS = ("embed_dims", "num_layers", "num_heads", "feedforward_channels", "num_tokenizer_layers")
 
@@ -85,10 +86,12 @@ def model_loader(args: argparse.Namespace, stderr: Console) -> tuple[ModelLoader
 
 def run(args: argparse.Namespace) -> int:
     stderr = Console(stderr=True)
+    if args.out is not None:
+        check_bundle_destination(args.out, args.overwrite)
     load, name = model_loader(args, stderr)
     options = CompileOptions(**options_from_flags(args, "compile"))
     height, width = options.input_size
-    out = args.out or Path(f"{name}-{options.target}-{options.precision}-{height}x{width}")
+    out = args.out or check_bundle_destination(Path(f"{name}-{options.target}-{options.precision}-{height}x{width}"), args.overwrite)
     with stage_progress(stderr) as on_stage:
         result = compile_bundle(load, options, out, progress=on_stage, overwrite=args.overwrite)
     print_summary(result.path, result.report)

@@ -16,6 +16,7 @@ from sapiens2.api import RANDOM_WEIGHTS_WARNING, load
 from sapiens2.processing import load_image
 from sapiens2.samples import packaged_data_dir
 
+from .outputs import check_output_folder
 from .sizes import parse_size
 
 DEMO_ARCH = "sapiens2_0.1b"
@@ -40,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     image_path = args.image or str(sample_image_path())
     image = load_image(image_path)
-    out = Path(args.out)
+    out = check_output_folder(args.out)
     for task, checkpoint in (("pose", args.pose_checkpoint), ("seg", args.seg_checkpoint)):
         if checkpoint is None:
             print(f"\033[1;31mWARNING ({task}): {RANDOM_WEIGHTS_WARNING}\033[0m", file=sys.stderr)

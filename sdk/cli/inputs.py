@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from sapiens2.errors import UserError
+from sapiens2.processing.validate import validate_boxes
 
 VIDEO_EXTENSIONS = frozenset({".avi", ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"})
 CAMERA_PREFIX = "camera:"
@@ -50,28 +52,22 @@ def classify_inputs(texts: list[str]) -> list[InputItem]:
 
 
 def _boxes_array(value: Any, where: str) -> np.ndarray:
-    try:
-        boxes = np.asarray(value, dtype=np.float32)
-    except (TypeError, ValueError) as error:
-        raise UserError(f"boxes file: {where} is not a list of [x1, y1, x2, y2(, score)] boxes ({error})") from None
-    if boxes.size == 0:
-        return np.zeros((0, 4), np.float32)
-    if boxes.ndim != 2 or boxes.shape[1] not in (4, 5):
-        raise UserError(f"boxes file: {where} must be a list of [x1, y1, x2, y2(, score)] boxes, got shape {boxes.shape}")
-    if not np.isfinite(boxes).all() or (boxes[:, 2] <= boxes[:, 0]).any() or (boxes[:, 3] <= boxes[:, 1]).any():
-        raise UserError(f"boxes file: {where} has a box with x2 <= x1, y2 <= y1 or a non-finite number")
-    return boxes
+    """The boxes of one entry, checked as far as they can be without the image (``validate_boxes``)."""
+    return validate_boxes(value, None, f"boxes file: {where}")
 
 
 def read_boxes_file(path: str, items: list[InputItem]) -> dict[str, np.ndarray]:
     """Boxes per input text from a JSON file: a list of boxes (for every input) or {input: boxes}.
 
-    Keys may be an input exactly as given on the command line or its file name.
+    Keys may be an input exactly as given on the command line or its file name (refused when two inputs
+    share that file name, e.g. ``a/x.jpg`` and ``b/x.jpg``: the boxes would go to both).
     """
     try:
         data = json.loads(Path(path).read_text())
     except FileNotFoundError:
         raise UserError(f"boxes file {path!r} does not exist") from None
+    except OSError as error:  # a folder, no permission ...
+        raise UserError(f"boxes file {path!r} cannot be read: {error.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise UserError(f"boxes file {path!r} is not valid JSON: {error}") from None
     if isinstance(data, list):
@@ -80,6 +76,12 @@ def read_boxes_file(path: str, items: list[InputItem]) -> dict[str, np.ndarray]:
     if not isinstance(data, dict):
         raise UserError(f"boxes file {path!r} must hold a list of boxes or an object {{input: boxes}}")
     by_input = {}
+    for name, count in Counter(Path(item.text).name for item in items if item.text not in data).items():
+        if count > 1 and name in data:
+            raise UserError(
+                f"boxes file {path!r}: key {name!r} matches {count} inputs with that file name; "
+                "key their boxes by the input paths as given on the command line"
+            )
     for item in items:
         key = item.text if item.text in data else Path(item.text).name
         if key in data:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from sapiens2 import __version__
 from sapiens2.noise import silence_import_noise
@@ -21,8 +21,15 @@ from .errors import UserError
 COMMAND_MODULES = ("demo_cmd", "predict_cmd", "inspect_cmd", "compile_cmd", "quantize_cmd", "bench_cmd", "serve_cmd")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argparse parser whose errors are one line like every other user mistake (usage stays in --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="sapiens2",
         description="Sapiens2 human-centric vision models: " + ", ".join(name.removesuffix("_cmd") for name in COMMAND_MODULES) + ".",
     )

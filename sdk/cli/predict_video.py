@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from sapiens2.errors import UserError
 from sapiens2.predictor import Predictor
 from sapiens2.processing.smoothing import DEFAULT_SMOOTHING
 from sapiens2.processing.video_io import VideoSource
@@ -78,14 +79,19 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def predict_video_item(predictor: Predictor, item: InputItem, args: argparse.Namespace, boxes: Any) -> int:
-    """Run one video or camera input; returns the number of frames written."""
+def predict_video_item(predictor: Predictor, item: InputItem, stem: str, args: argparse.Namespace, boxes: Any) -> tuple[int, int]:
+    """Run one video or camera input into ``{stem}_{task}.*``; returns (frames written, files written).
+
+    A video that yields no frame is an error; one that ends before its header's frame count a warning.
+    """
     source = VideoSource(item.camera_index if item.kind == "camera" else item.text, args.max_frames, args.every)
     fps = source.info.fps / args.every
-    output = VideoOutput(args.out, item.stem, predictor.task, fps, (source.info.width, source.info.height), args.save_arrays)
+    output = VideoOutput(args.out, stem, predictor.task, fps, (source.info.width, source.info.height), args.save_arrays)
     window = LiveWindow() if item.kind == "camera" else None
     smoothing = None if args.no_smoothing else DEFAULT_SMOOTHING
-    bar = tqdm(total=source.expected_frames(), desc=item.stem, unit="frame", file=sys.stderr, disable=None)
+    expected = source.expected_frames() if item.kind == "video" else None
+    bar = tqdm(total=expected, desc=stem, unit="frame", file=sys.stderr, disable=None)
+    stopped = False
     with sigterm_as_interrupt(), source, output, bar:
         for frame, result in predict_frames(predictor, source, boxes=boxes, smoothing=smoothing):
             result.meta["input"] = item.text
@@ -94,6 +100,15 @@ def predict_video_item(predictor: Predictor, item: InputItem, args: argparse.Nam
                 print(json.dumps(frame_record(result), allow_nan=False), flush=True)
             bar.update(1)
             if window is not None and not window.show(picture):
+                stopped = True
                 break
-    return output.frames
-
+    if output.frames == 0:
+        raise UserError(f"{item.text}: no frame could be decoded (is the file complete and in a codec OpenCV reads?)")
+    if expected is not None and output.frames < expected and not stopped:
+        print(
+            f"sapiens2 predict: warning: {item.text} ended after {output.frames} of {expected} expected frames "
+            "(truncated or partly corrupt); the frames decoded were written",
+            file=sys.stderr,
+        )
+    arrays = sum(1 for _ in output.arrays_dir.iterdir()) if output.arrays_dir is not None and output.arrays_dir.is_dir() else 0
+    return output.frames, 2 + arrays

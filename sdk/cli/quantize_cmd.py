@@ -12,6 +12,7 @@ from pathlib import Path
 from ..compile.options import QUANTIZED_PRECISIONS
 from .option_flags import add_option_flags, options_from_flags
 from .stages import print_summary, stage_progress
+from .outputs import check_bundle_destination
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
     from ..compile.derive import quantize_bundle
 
     out = args.out or args.bundle.with_name(f"{args.bundle.name}-{args.precision}")
+    if out.absolute() != args.bundle.absolute():  # --out BUNDLE itself gets quantize_bundle's own refusal
+        check_bundle_destination(out, args.overwrite)
     with stage_progress(Console(stderr=True)) as on_stage:
         result = quantize_bundle(
             args.bundle, out, args.precision, checkpoint=args.checkpoint, progress=on_stage, overwrite=args.overwrite,

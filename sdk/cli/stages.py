@@ -44,8 +44,12 @@ def accuracy_lines(report: dict[str, Any]) -> list[str]:
     quantization, accuracy = report["quantization"], report["accuracy"]
     kept = ", ".join(quantization["kept_in_float"]) or "none"
     summary = ", ".join(f"{key} {value:.5g}" for key, value in accuracy["summary"].items())
+    calibration = quantization.get("calibration") or {}
+    used, requested = calibration.get("size"), calibration.get("requested", calibration.get("size"))
     return [
         f"quantization: {quantization['scheme']} ({quantization['tool']}); kept in float: {kept}",
+        f"calibrated on {used} distinct input(s)"
+        + (f" ({requested} requested; the calibration source has no more)" if used != requested else ""),
         f"accuracy vs fp32 on {len(accuracy['images'])} held-out images: {summary}",
     ]
 

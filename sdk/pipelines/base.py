@@ -9,6 +9,7 @@ import numpy as np
 
 from ..models.outputs import INPUT_NAME
 from ..processing import normalize
+from ..processing.validate import require_finite
 
 RunFn = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
@@ -52,6 +53,7 @@ class ModelFeeder:
         missing = [name for name in self.io.output_names if name not in outputs]
         if missing:
             raise RuntimeError(f"the runtime returned {sorted(outputs)} but not {missing}")
+        require_finite(outputs)
         return outputs
 
 

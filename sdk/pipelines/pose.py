@@ -15,6 +15,7 @@ from ..processing import (
     keypoint_metadata,
     person_boxes,
 )
+from ..errors import UserError
 from ..results import PoseResult
 from .base import ModelIO, Prepared
 
@@ -29,7 +30,10 @@ class PosePipeline:
 
     def __init__(self, io: ModelIO, flip: bool = False, detector: PersonDetector | None = None) -> None:
         if flip and "heatmaps" not in io.output_names:
-            raise ValueError("the flip test needs heatmaps, but this artifact outputs only decoded peaks")
+            raise UserError(
+                "the flip test (--flip) needs heatmaps, but this bundle outputs only decoded peaks: "
+                "compile it with --decode beside (or without --decode) to flip-test it"
+            )
         self.io = io
         self.flip = flip
         self.detector = detector
@@ -42,6 +46,9 @@ class PosePipeline:
 
     def _keypoints(self, outputs: dict[str, np.ndarray], crops: list) -> tuple[np.ndarray, np.ndarray]:
         count = len(crops)
+        if count == 0:  # an explicitly empty box list: no people, no model run
+            num_keypoints = len(keypoint_metadata().names)
+            return np.zeros((0, num_keypoints, 2), np.float32), np.zeros((0, num_keypoints), np.float32)
         if "heatmaps" in outputs:
             heatmaps = outputs["heatmaps"].astype(np.float32)
             if self.flip:

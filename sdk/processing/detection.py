@@ -24,6 +24,8 @@ from typing import Protocol, runtime_checkable
 import cv2
 import numpy as np
 
+from .validate import validate_boxes
+
 SCORE_THRESHOLD = 0.3
 NMS_IOU_THRESHOLD = 0.3
 
@@ -80,13 +82,17 @@ def person_boxes(
     iou_threshold: float = NMS_IOU_THRESHOLD,
 ) -> np.ndarray:
     """Resolve the (N, 5) person boxes for one image: given ``boxes`` (score 1 if absent) win, then the
-    ``detector`` (thresholded and NMS-ed), and when neither yields a box, the whole image."""
+    ``detector`` (thresholded and NMS-ed), and when neither yields a box, the whole image.
+
+    Given boxes are checked (``validate_boxes``: finite, not inverted, scores >= 0, overlapping the
+    image). An explicitly empty box list means "no people here": it gives no box, not the whole image.
+    """
     if boxes is not None:
-        boxes = np.asarray(boxes, dtype=np.float32)
-        boxes = boxes.reshape(-1, boxes.shape[-1]) if boxes.size else np.zeros((0, 4), np.float32)
+        boxes = validate_boxes(boxes, image_bgr.shape)
         if boxes.shape[1] == 4:
             boxes = np.concatenate([boxes, np.ones((len(boxes), 1), np.float32)], axis=1)
-    elif detector is not None:
+        return boxes
+    if detector is not None:
         boxes = filter_boxes(detector(image_bgr), score_threshold, iou_threshold)
     if boxes is None or len(boxes) == 0:
         return whole_image_box(image_bgr.shape)

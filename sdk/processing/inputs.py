@@ -6,6 +6,7 @@ every entry point converts to it once, here, and the rest of the SDK never guess
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +18,7 @@ from PIL import Image, ImageOps
 from ..errors import InputError
 
 ColorOrder = Literal["rgb", "bgr"]
+OPENCV_MAX_PIXELS = 1 << 30  # OpenCV's CV_IO_MAX_IMAGE_PIXELS default
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -28,10 +30,28 @@ def read_image(path: str | Path) -> np.ndarray:
     if data.size == 0:
         raise InputError(f"image {str(path)!r} is an empty file")
     # IMREAD_COLOR applies EXIF orientation, expands grayscale to 3 channels and drops alpha.
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    except cv2.error:  # OpenCV raises (instead of returning None) for more pixels than it will allocate
+        raise InputError(
+            f"image {str(path)!r} has {_pixel_count(path)}, more than the {OPENCV_MAX_PIXELS} pixels OpenCV decodes: "
+            "resize it (e.g. to 4K) first"
+        ) from None
     if image is None or image.size == 0:
         raise InputError(f"image {str(path)!r} could not be decoded: is it a JPEG/PNG/BMP/WebP/TIFF image?")
     return image
+
+
+def _pixel_count(path: Path) -> str:
+    """The image's size from its header (PIL reads no pixels for it), for the too-large message."""
+    try:
+        with Image.open(path) as image:
+            return f"{image.width}x{image.height} pixels"
+    except Image.DecompressionBombError as error:  # PIL's own limit names the count
+        found = re.search(r"\((\d+) pixels\)", str(error))
+        return f"{found.group(1)} pixels" if found else "too many pixels"
+    except OSError:
+        return "too many pixels"
 
 
 def image_from_array(array: np.ndarray, color_order: ColorOrder) -> np.ndarray:

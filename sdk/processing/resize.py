@@ -39,13 +39,14 @@ class Letterbox:
 def letterbox(image: np.ndarray, input_size: tuple[int, int] = DENSE_INPUT_SIZE) -> tuple[np.ndarray, Letterbox]:
     """Resize keeping the aspect ratio, then pad with black to ``input_size`` (official ResizePadImage).
 
-    scale = min(W_in/W, H_in/H); the new size is truncated with int(); INTER_LINEAR; the padding is
+    scale = min(W_in/W, H_in/H); the new size is truncated with int() (at least 1); INTER_LINEAR; the padding is
     split with the smaller half on the left/top.
     """
     height, width = image.shape[:2]
     target_w, target_h = input_size
     scale = min(target_w / width, target_h / height)
-    new_w, new_h = int(width * scale), int(height * scale)
+    # At least one pixel: an extreme aspect ratio would truncate a side to 0 (where the official code crashes).
+    new_w, new_h = max(1, int(width * scale)), max(1, int(height * scale))
     resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
     pad_w, pad_h = target_w - new_w, target_h - new_h
     left, top = pad_w // 2, pad_h // 2

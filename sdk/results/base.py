@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .storage import write_npy, write_png, write_text
+from .publish import publish_files
+from .storage import encode_npy, encode_png
 
 DENSE_NOTE = "dense arrays are summarised here; save() writes them in full as .npy files"
 
@@ -58,20 +59,22 @@ class ResultIO(ABC):
         """``to_dict()`` as a JSON string (compact unless ``indent`` is given)."""
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
-    def save(self, directory: str | Path, stem: str, image_bgr: np.ndarray | None = None) -> dict[str, Path]:
+    def save(
+        self, directory: str | Path, stem: str, image_bgr: np.ndarray | None = None, overwrite: bool = True
+    ) -> dict[str, Path]:
         """Write ``{stem}_{task}.png`` (``draw(image_bgr)``), ``{stem}_{task}.json`` and the ``.npy`` arrays.
 
-        Each file is written atomically; returns the written paths by kind ("png", "json", array names).
+        The files are published together (``publish_files``): all appear or none does, so a result
+        that cannot be encoded (e.g. NaN in the JSON) leaves nothing behind. ``overwrite=False``
+        refuses to replace existing files. Returns the written paths by kind ("png", "json", array names).
         """
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        written = {
-            "png": write_png(directory / f"{stem}_{self.task}.png", self.draw(image_bgr)),
-            "json": write_text(directory / f"{stem}_{self.task}.json", self.to_json()),
-        }
+        names = {"png": f"{stem}_{self.task}.png", "json": f"{stem}_{self.task}.json"}
+        contents = {names["png"]: encode_png(self.draw(image_bgr)), names["json"]: self.to_json().encode("utf-8")}
         for name, array in self.arrays().items():
-            written[name] = write_npy(directory / f"{stem}_{name}.npy", array)
-        return written
+            names[name] = f"{stem}_{name}.npy"
+            contents[names[name]] = encode_npy(array)
+        paths = publish_files(directory, contents, overwrite=overwrite)
+        return {kind: paths[name] for kind, name in names.items()}
 
     def _check_image(self, image_bgr: np.ndarray, image_shape: tuple[int, ...]) -> None:
         check_shape("image_bgr", np.asarray(image_bgr), (image_shape[0], image_shape[1], 3))

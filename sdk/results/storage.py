@@ -7,6 +7,7 @@ the final name with ``os.replace`` (atomic on POSIX and Windows within one files
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import tempfile
 from collections.abc import Callable
@@ -35,12 +36,25 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
     return path
 
 
-def write_png(path: str | Path, image_bgr: np.ndarray) -> Path:
-    """Write a BGR uint8 image as PNG, atomically."""
+def encode_png(image_bgr: np.ndarray) -> bytes:
+    """A BGR uint8 image as PNG bytes."""
     ok, encoded = cv2.imencode(".png", image_bgr)
     if not ok:
-        raise ValueError(f"could not encode an image of shape {image_bgr.shape} as PNG for {str(path)!r}")
-    return atomic_write(path, lambda handle: handle.write(encoded.tobytes()))
+        raise ValueError(f"could not encode an image of shape {image_bgr.shape} as PNG")
+    return encoded.tobytes()
+
+
+def encode_npy(array: np.ndarray) -> bytes:
+    """``array`` in NumPy's .npy format (no pickles)."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def write_png(path: str | Path, image_bgr: np.ndarray) -> Path:
+    """Write a BGR uint8 image as PNG, atomically."""
+    encoded = encode_png(image_bgr)
+    return atomic_write(path, lambda handle: handle.write(encoded))
 
 
 def write_text(path: str | Path, text: str) -> Path:
@@ -50,4 +64,5 @@ def write_text(path: str | Path, text: str) -> Path:
 
 def write_npy(path: str | Path, array: np.ndarray) -> Path:
     """Write ``array`` in NumPy's .npy format, atomically."""
-    return atomic_write(path, lambda handle: np.save(handle, np.asarray(array), allow_pickle=False))
+    encoded = encode_npy(array)
+    return atomic_write(path, lambda handle: handle.write(encoded))
