@@ -49,6 +49,11 @@ class PoseTracking:
         if self._last is None:
             return None
         boxes = boxes_from_keypoints(self._last.keypoints, self._last.keypoint_scores)
+        # Inside the frame: keypoints decoded near a crop's edge may lie outside it, and a box must overlap the image.
+        height, width = self._last.image_size
+        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, width)
+        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)
+        boxes = boxes[(boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])]
         return boxes if len(boxes) else None
 
     def reset(self) -> None:

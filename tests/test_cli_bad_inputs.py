@@ -149,8 +149,9 @@ def test_videos_ending_early_warn_and_undecodable_ones_fail(tmp_path: Path, caps
     out = tmp_path / "out"
     assert main(["predict", str(tmp_path / "cut.avi"), *POSE, "--out", str(out)]) == 0
     err = capsys.readouterr().err
-    decoded = len(files_in(out)) // 2
+    decoded = len((out / "cut_pose.jsonl").read_text().splitlines())  # one line per frame; the video beside it
     assert 0 < decoded < 10 and f"ended after {decoded} of 10 expected frames" in err
+    assert sorted(path.name for path in out.iterdir()) == ["cut_pose.jsonl", "cut_pose.mp4"]
     noise = np.random.default_rng(1).integers(0, 255, len(data) - 4000, dtype=np.uint8).tobytes()
     (tmp_path / "garbage.avi").write_bytes(data[:4000] + noise)
     refused(capsys, ["predict", str(tmp_path / "garbage.avi"), *POSE, "--out", str(out)], "no frame could be decoded", out)

@@ -42,6 +42,7 @@ class VideoOutput:
 
     def __init__(self, directory: str | Path, stem: str, task: str, fps: float, size_wh: tuple[int, int], save_arrays: bool = False) -> None:
         self.directory = Path(directory)
+        self._made_directory = not self.directory.exists()  # removed again if no frame comes
         self.directory.mkdir(parents=True, exist_ok=True)
         self.video_path = self.directory / f"{stem}_{task}{VIDEO_SUFFIX}"
         self.jsonl_path = self.directory / f"{stem}_{task}.jsonl"
@@ -87,6 +88,9 @@ class VideoOutput:
         for temporary in (self._video_temp, self._jsonl_temp):
             with contextlib.suppress(FileNotFoundError):
                 temporary.unlink()
+        if self._made_directory:
+            with contextlib.suppress(OSError):  # not empty: another process wrote there meanwhile
+                self.directory.rmdir()
 
     def __enter__(self) -> VideoOutput:
         return self
