@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the interface names the pipeline's types; importing them wo
     from sapiens2.compile.options import CompileOptions
     from sapiens2.compile.wrappers import ExportWrapper
     from sapiens2.quantize.calibration import CalibrationSet
+    from sapiens2.targets.declared_io import Port
     from sapiens2.targets.runtime import Runtime
 
 ModuleTransform = Callable[[Any, Any], Any]  # (module, example input) -> the module to lower (ExecuTorch PT2E)
@@ -115,6 +116,7 @@ class Target(ABC):
     capabilities: ClassVar[Capabilities]
     runtime: ClassVar[str]
     toolchain: ClassVar[tuple[str, ...]] = ()  # the distributions that export, quantize and run it
+    artifact_suffixes: ClassVar[tuple[str, ...]] = ()  # the artifact file (or package) a bundle of it must list
 
     def toolchain_versions(self) -> dict[str, str]:
         """The installed version of each toolchain distribution ("absent" where it is not installed)."""
@@ -141,6 +143,11 @@ class Target(ABC):
     def quantizer(self) -> Quantizer:
         """The tool behind the quantized precisions in ``capabilities.precisions``."""
         raise NotImplementedError(f"{self.name} has no quantizer")
+
+    def declared_ports(self, artifact: Path) -> tuple[list[Port], list[Port]] | None:
+        """The (inputs, outputs) ``artifact`` declares itself, for checking a manifest against it; None where
+        the format cannot be read without its runtime."""
+        return None
 
     def runtime_class(self) -> type[Runtime]:
         module_name, class_name = self.runtime.split(":")

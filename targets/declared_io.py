@@ -5,20 +5,21 @@ the truth about it: a hand-edited manifest that still passes the schema (another
 output renamed, the wrong target) would feed the runtime wrongly shaped arrays or ask it for
 outputs it lacks, and fail deep inside it. ``check_declared_io`` reads the artifact's own
 signature (ONNX graph, OpenVINO IR) and refuses any disagreement when the bundle is opened.
-ExecuTorch and Core ML artifacts are checked for presence only: their signatures need the runtime.
+Each target says which file is its artifact (``Target.artifact_suffixes``) and, where its format
+can be read without running it, what that file declares (``Target.declared_ports``: ONNX graphs and
+OpenVINO IRs); ExecuTorch and Core ML artifacts are checked for presence only (their signatures need
+the runtime).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from sapiens2.bundle import Bundle, BundleError
 
-# The file (suffix) each target's artifact must include.
-ARTIFACT_SUFFIXES = {"onnx": (".onnx",), "openvino": (".xml",), "executorch": (".pte",), "coreml": (".mlpackage", ".mlmodel")}
+from .registry import get_target
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ class Port:
 def check_declared_io(bundle: Bundle) -> None:
     """Raise ``BundleError`` when the manifest's target, inputs or outputs disagree with the artifact."""
     manifest = bundle.manifest
-    suffixes = ARTIFACT_SUFFIXES.get(manifest.target, ())
+    target = get_target(manifest.target)
+    suffixes = target.artifact_suffixes
     # A Core ML package is a folder: its files are listed as model.mlpackage/Data/...
     files = [a.file for a in manifest.artifacts if any(part.endswith(suffixes) for part in a.file.split("/"))]
     if suffixes and not files:
@@ -43,10 +45,12 @@ def check_declared_io(bundle: Bundle) -> None:
             f"({listed}); the manifest does not describe this bundle: compile it again"
         )
     _check_input_size(bundle)
-    reader = READERS.get(manifest.target)
-    if reader is None:
+    if not files:
         return
-    inputs, outputs = reader(bundle.path / files[0])
+    declared = target.declared_ports(bundle.path / files[0])
+    if declared is None:
+        return
+    inputs, outputs = declared
     _compare(bundle, "input", [(s.name, s.shape, s.dtype) for s in manifest.inputs], inputs)
     _compare(bundle, "output", [(s.name, s.shape, s.dtype) for s in manifest.outputs], outputs)
 
@@ -85,39 +89,3 @@ def _mismatch(bundle: Bundle, manifest_says: str, artifact_says: str) -> BundleE
         f"{bundle.path}: the manifest records {manifest_says} but the artifact (or its input spec) declares {artifact_says}; "
         "the manifest was edited or belongs to another artifact: compile the bundle again"
     )
-
-
-def _onnx_ports(path: Path) -> tuple[list[Port], list[Port]]:
-    import onnx
-    from onnx.helper import tensor_dtype_to_np_dtype
-
-    try:
-        graph = onnx.load(str(path), load_external_data=False).graph
-    except Exception as error:  # onnx raises DecodeError, ValueError ... for a damaged file
-        raise BundleError(f"{path} is not a readable ONNX model ({error}); compile the bundle again") from None
-    initializers = {init.name for init in graph.initializer}
-
-    def port(value: onnx.ValueInfoProto) -> Port:
-        tensor = value.type.tensor_type
-        shape = tuple(dim.dim_value if dim.HasField("dim_value") else None for dim in tensor.shape.dim)
-        return Port((value.name,), shape, str(tensor_dtype_to_np_dtype(tensor.elem_type)))
-
-    return [port(v) for v in graph.input if v.name not in initializers], [port(v) for v in graph.output]
-
-
-def _openvino_ports(path: Path) -> tuple[list[Port], list[Port]]:
-    import openvino as ov
-
-    try:
-        model = ov.Core().read_model(str(path))
-    except RuntimeError as error:
-        raise BundleError(f"{path} is not a readable OpenVINO model ({str(error).splitlines()[0]}); compile the bundle again") from None
-
-    def port(node: ov.Output) -> Port:
-        shape = tuple(dim.get_length() if dim.is_static else None for dim in node.get_partial_shape())
-        return Port(tuple(sorted(node.get_names())), shape, str(np.dtype(node.get_element_type().to_dtype())))
-
-    return [port(node) for node in model.inputs], [port(node) for node in model.outputs]
-
-
-READERS = {"onnx": _onnx_ports, "openvino": _openvino_ports}

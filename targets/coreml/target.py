@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 class CoreMLTarget(Target):
     name = "coreml"
     runtime = "sapiens2.targets.coreml.runtime:CoreMLRuntime"
+    artifact_suffixes = (".mlpackage", ".mlmodel")
     toolchain = ("torch", "coremltools")
     capabilities = Capabilities(
         # int8-weights / int4-weights: fp16 programs whose weights the quantizer compresses (decompressed at load).

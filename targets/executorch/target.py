@@ -21,6 +21,7 @@ QNN_SDK_ENV = "QNN_SDK_ROOT"
 class ExecuTorchTarget(Target):
     name = "executorch"
     runtime = "sapiens2.targets.executorch.runtime:ExecuTorchRuntime"
+    artifact_suffixes = (".pte",)
     toolchain = ("torch", "executorch", "torchao")
     capabilities = Capabilities(
         precisions=("fp32", "fp16", "int8", "int8-weights", "int4-weights"),

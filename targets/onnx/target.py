@@ -12,6 +12,7 @@ from sapiens2.targets.base import Capabilities, ExportedArtifact, ModuleTransfor
 from .artifact import OPSET
 
 if TYPE_CHECKING:
+    from sapiens2.targets.declared_io import Port
     from sapiens2.compile.options import CompileOptions
     from sapiens2.compile.wrappers import ExportWrapper
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 class OnnxTarget(Target):
     name = "onnx"
     runtime = "sapiens2.targets.onnx.runtime:OnnxRuntime"
+    artifact_suffixes = (".onnx",)
     toolchain = ("torch", "onnx", "onnxscript", "onnxruntime", "onnxconverter-common")
     capabilities = Capabilities(
         precisions=("fp32", "fp16", "int8", "int8-weights", "int4-weights"),
@@ -51,3 +53,8 @@ class OnnxTarget(Target):
         from . import quantizer
 
         return quantizer
+
+    def declared_ports(self, artifact: Path) -> tuple[list[Port], list[Port]]:
+        from .ports import declared_ports
+
+        return declared_ports(artifact)

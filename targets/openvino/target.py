@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sapiens2.targets.base import Capabilities, ExportedArtifact, ModuleTransform, Quantizer, Target
 
 if TYPE_CHECKING:
+    from sapiens2.targets.declared_io import Port
     from sapiens2.compile.options import CompileOptions
     from sapiens2.compile.wrappers import ExportWrapper
 
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 class OpenVinoTarget(Target):
     name = "openvino"
     runtime = "sapiens2.targets.openvino.runtime:OpenVinoRuntime"
+    artifact_suffixes = (".xml",)
     toolchain = ("torch", "openvino", "nncf")
     # bf16: an f32 IR plus the bf16 execution hint (runtime.py falls back to f32 where the CPU lacks bf16).
     capabilities = Capabilities(precisions=("fp32", "fp16", "bf16", "int8", "int8-weights", "int4-weights"))
@@ -31,3 +33,8 @@ class OpenVinoTarget(Target):
         from . import quantizer
 
         return quantizer
+
+    def declared_ports(self, artifact: Path) -> tuple[list[Port], list[Port]]:
+        from .ports import declared_ports
+
+        return declared_ports(artifact)
