@@ -24,7 +24,8 @@ from .registry import get_target
 
 @dataclass(frozen=True)
 class Port:
-    """One input or output as the artifact declares it (by all its names); None in ``shape`` is a dynamic dimension."""
+    """One input or output as the artifact declares it (by all its names; none in formats whose ports are
+    positional, e.g. ExecuTorch programs); None in ``shape`` is a dynamic dimension."""
 
     names: tuple[str, ...]
     shape: tuple[int | None, ...]
@@ -64,9 +65,11 @@ def _check_input_size(bundle: Bundle) -> None:
 
 
 def _compare(bundle: Bundle, kind: str, recorded: Iterable[tuple[str, tuple, str]], declared: list[Port]) -> None:
-    by_name = {name: port for port in declared for name in port.names}
     recorded = list(recorded)
     names = [name for name, _, _ in recorded]
+    if declared and not any(port.names for port in declared):  # positional ports: the manifest's order names them
+        declared = [Port((name,), port.shape, port.dtype) for name, port in zip(names, declared)] + declared[len(names) :]
+    by_name = {name: port for port in declared for name in port.names}
     if len(names) != len(declared) or any(name not in by_name for name in names):
         raise _mismatch(bundle, f"{kind}s {names}", f"{kind}s {[port.names[0] for port in declared]}")
     for name, shape, dtype in recorded:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -151,6 +152,17 @@ def test_executorch_runs_the_verified_program(executorch_bundle: Path) -> None:
     np.testing.assert_allclose(batched["logits"], expected(images), rtol=1e-4, atol=1e-4)
     # Outputs live in the program's planned memory: an earlier result must survive a later call.
     np.testing.assert_allclose(first["logits"], batched["logits"][:1], rtol=1e-6, atol=1e-6)
+
+
+def test_executorch_manifest_is_checked_against_the_program(executorch_bundle: Path, tmp_path: Path) -> None:
+    """The program's own port dtypes and shapes (by position) must be the manifest's."""
+    from test_bundle_declared_io import edit_manifest
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(executorch_bundle, bundle)
+    edit_manifest(bundle, lambda data: data["inputs"][0].update(dtype="uint8"))
+    with pytest.raises(BundleError, match=r"as uint8 but the artifact \(or its input spec\) declares float32"):
+        open_bundle(bundle)
 
 
 def test_executorch_rejects_unknown_options(executorch_bundle: Path) -> None:

@@ -12,6 +12,7 @@ from sapiens2.targets.base import Capabilities, ExportedArtifact, ModuleTransfor
 from .artifact import EXTRA_PARTITIONERS, MODEL_FILE
 
 if TYPE_CHECKING:
+    from sapiens2.targets.declared_io import Port
     from sapiens2.compile.options import CompileOptions
     from sapiens2.compile.wrappers import ExportWrapper
 
@@ -58,3 +59,8 @@ class ExecuTorchTarget(Target):
         from . import quantizer
 
         return quantizer
+
+    def declared_ports(self, artifact: Path) -> tuple[list[Port], list[Port]]:
+        from .ports import declared_ports
+
+        return declared_ports(artifact)
