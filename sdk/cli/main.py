@@ -18,7 +18,7 @@ from sapiens2.noise import silence_import_noise
 from .errors import UserError
 
 # Sub-command modules in help order; later issues add predict, compile, quantize, bench, serve, train.
-COMMAND_MODULES = ("demo_cmd", "predict_cmd", "inspect_cmd", "compile_cmd", "quantize_cmd", "bench_cmd")
+COMMAND_MODULES = ("demo_cmd", "predict_cmd", "inspect_cmd", "compile_cmd", "quantize_cmd", "bench_cmd", "train_cmd", "label_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,152 @@
+"""Per task: the dataset reader, the loss of a batch and the validation metric (one class each).
+
+The trainer is task-neutral; everything that differs between pose, segmentation, normals and albedo
+lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from sapiens2.errors import UserError
+
+from . import losses, metrics
+from .config import TrainConfig
+from .data import CocoPoseDataset, DenseArrayDataset, SegFolderDataset
+
+FORMATS = {"pose": ("coco",), "seg": ("seg_folder",), "normal": ("arrays",), "albedo": ("arrays",)}
+PCK_THRESHOLD = 0.1
+
+
+class TaskRecipe:
+    """Base: ``dataset``, ``head_outputs``, ``loss`` and ``evaluate`` (metric name, value; higher or lower is better)."""
+
+    metric_name = ""
+    higher_is_better = True
+
+    def __init__(self, config: TrainConfig) -> None:
+        self.config = config
+        width_height = tuple(reversed(config.model.img_size))
+        self.input_size: tuple[int, int] = width_height  # (W, H), OpenCV order
+
+    def dataset(self, path: str, images: str | None, augment: bool) -> Any:
+        raise NotImplementedError
+
+    def head_outputs(self, dataset: Any) -> int | None:
+        return None
+
+    def loss(self, outputs: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def evaluate(self, model: nn.Module, batches: Iterable[dict[str, torch.Tensor]]) -> float:
+        raise NotImplementedError
+
+
+class PoseRecipe(TaskRecipe):
+    metric_name = f"PCK@{PCK_THRESHOLD}"
+
+    def heatmap_size(self) -> tuple[int, int]:
+        """(W, H) of the head's output: the 16-pixel token grid upsampled x2 per deconv stage."""
+        deconvs = len((self.config.model.head or {}).get("deconv_out_channels", (None, None)))
+        stride = 16 // 2**deconvs
+        return (self.input_size[0] // stride, self.input_size[1] // stride)
+
+    def dataset(self, path: str, images: str | None, augment: bool) -> CocoPoseDataset:
+        heatmap = self.heatmap_size()
+        # data.heatmap_sigma is in the official 256-row heatmap's pixels; it scales with the heatmap.
+        sigma = self.config.data.heatmap_sigma * heatmap[1] / 256
+        return CocoPoseDataset(path, images, self.input_size, heatmap, sigma, augment, self.config.run.seed)
+
+    def head_outputs(self, dataset: CocoPoseDataset) -> int:
+        return dataset.num_keypoints
+
+    def loss(self, outputs: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        weights = self.config.loss
+        total = losses.keypoint_mse(outputs, batch["heatmaps"], batch["weights"], weights.heatmap_weight)
+        if weights.coord_weight:
+            coord = losses.keypoint_coord_l1(outputs, batch["keypoints_hm"], batch["weights"], weights.coord_temperature)
+            total = total + weights.coord_weight * coord
+        return total
+
+    def evaluate(self, model: nn.Module, batches: Iterable[dict[str, torch.Tensor]]) -> float:
+        hits = count = 0
+        norm = np.asarray(self.input_size, dtype=np.float32)
+        for batch in batches:
+            heatmaps = model(batch["image"]).float().cpu().numpy()
+            for i, maps in enumerate(heatmaps):
+                pred = metrics.decode_to_crop(maps, self.input_size)
+                target = batch["keypoints"][i].cpu().numpy()
+                h, c = metrics.pck(pred, target, batch["weights"][i].cpu().numpy() > 0, norm, PCK_THRESHOLD)
+                hits, count = hits + h, count + c
+        return hits / max(count, 1)
+
+
+class SegRecipe(TaskRecipe):
+    metric_name = "mIoU"
+
+    def dataset(self, path: str, images: str | None, augment: bool) -> SegFolderDataset:
+        return SegFolderDataset(path, self.config.data.classes, self.input_size, augment, self.config.run.seed)
+
+    def head_outputs(self, dataset: SegFolderDataset) -> int:
+        self.class_weight = losses.SEG_CLASS_WEIGHT if len(dataset.classes) == len(losses.SEG_CLASS_WEIGHT) else None
+        return len(dataset.classes)
+
+    def loss(self, outputs: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return losses.seg_loss(outputs, batch["labels"], self.class_weight)
+
+    def evaluate(self, model: nn.Module, batches: Iterable[dict[str, torch.Tensor]]) -> float:
+        matrix = None
+        for batch in batches:
+            logits = model(batch["image"]).float()
+            logits = torch.nn.functional.interpolate(logits, size=batch["labels"].shape[-2:], mode="bilinear")
+            found = metrics.confusion(logits.argmax(1), batch["labels"], logits.shape[1])
+            matrix = found if matrix is None else matrix + found
+        return metrics.mean_iou(matrix)
+
+
+class DenseRecipe(TaskRecipe):
+    """Normals (angular error, degrees) and albedo (masked L1); lower is better."""
+
+    higher_is_better = False
+
+    def __init__(self, config: TrainConfig) -> None:
+        super().__init__(config)
+        self.metric_name = "angular error (deg)" if config.model.task == "normal" else "L1"
+
+    def dataset(self, path: str, images: str | None, augment: bool) -> DenseArrayDataset:
+        return DenseArrayDataset(path, self.config.model.task, self.input_size, augment, self.config.run.seed)
+
+    def loss(self, outputs: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        objective = losses.normal_loss if self.config.model.task == "normal" else losses.albedo_loss
+        return objective(_resize(outputs, batch["target"]), batch["target"], batch["mask"])
+
+    def evaluate(self, model: nn.Module, batches: Iterable[dict[str, torch.Tensor]]) -> float:
+        total = pixels = 0.0
+        for batch in batches:
+            pred = _resize(model(batch["image"]).float(), batch["target"])
+            if self.config.model.task == "normal":
+                angle, count = metrics.angular_error_sum(pred, batch["target"], batch["mask"])
+            else:
+                angle, count = float(((pred - batch["target"]).abs() * batch["mask"]).sum()), int(batch["mask"].sum()) * 3
+            total, pixels = total + angle, pixels + count
+        return total / max(pixels, 1)
+
+
+def recipe_for(config: TrainConfig) -> TaskRecipe:
+    task = config.model.task
+    if task not in FORMATS:
+        raise UserError(f"training supports the tasks {', '.join(FORMATS)}; pointmap training is not implemented yet")
+    if config.data.format not in FORMATS[task]:
+        raise UserError(f"data.format {config.data.format!r} does not fit task {task}; use {' or '.join(FORMATS[task])}")
+    return {"pose": PoseRecipe, "seg": SegRecipe}.get(task, DenseRecipe)(config)
+
+
+def _resize(pred: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    if pred.shape[-2:] == like.shape[-2:]:
+        return pred
+    return torch.nn.functional.interpolate(pred, size=like.shape[-2:], mode="bilinear", align_corners=False)
