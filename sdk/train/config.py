@@ -34,6 +34,7 @@ class ModelConfig:
     head: dict[str, Any] | None = None
     init_from: str | None = None
     attention: str = "sdpa"
+    attention_window: int = 16
     gradient_checkpointing: bool = False
     pos_embed_rope_dtype: str = "bf16"
 
@@ -105,6 +106,7 @@ class RunConfig:
     precision: str = "auto"
     ema_decay: float | None = None
     resume: bool = True
+    threads: int | None = None  # torch CPU threads; 1 is much faster than 2 on a crowded 2-core machine
 
 
 @dataclass

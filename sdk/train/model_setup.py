@@ -35,6 +35,7 @@ def build_model(config: ModelConfig, head_outputs: int | None) -> nn.Module:
         head=head,
         img_size=config.img_size,
         attention=config.attention,
+        attention_window=config.attention_window,
         gradient_checkpointing=config.gradient_checkpointing,
         pos_embed_rope_dtype=config.pos_embed_rope_dtype,
     )

@@ -28,6 +28,7 @@ class TaskRecipe:
 
     metric_name = ""
     higher_is_better = True
+    baseline_name = ""
 
     def __init__(self, config: TrainConfig) -> None:
         self.config = config
@@ -46,9 +47,14 @@ class TaskRecipe:
     def evaluate(self, model: nn.Module, batches: Iterable[dict[str, torch.Tensor]]) -> float:
         raise NotImplementedError
 
+    def baseline(self, train_set: Any, val_set: Any) -> float | None:
+        """The metric of a trivial predictor, so that a validation figure has a floor to beat."""
+        return None
+
 
 class PoseRecipe(TaskRecipe):
     metric_name = f"PCK@{PCK_THRESHOLD}"
+    baseline_name = "always the mean training pose in the crop"
 
     def heatmap_size(self) -> tuple[int, int]:
         """(W, H) of the head's output: the 16-pixel token grid upsampled x2 per deconv stage."""
@@ -83,6 +89,19 @@ class PoseRecipe(TaskRecipe):
                 target = batch["keypoints"][i].cpu().numpy()
                 h, c = metrics.pck(pred, target, batch["weights"][i].cpu().numpy() > 0, norm, PCK_THRESHOLD)
                 hits, count = hits + h, count + c
+        return hits / max(count, 1)
+
+    def baseline(self, train_set: CocoPoseDataset, val_set: CocoPoseDataset) -> float:
+        plain = self.dataset(self.config.data.train, self.config.data.images, False)
+        points = np.stack([plain[i]["keypoints"].numpy() for i in range(len(plain))])
+        seen = np.stack([plain[i]["weights"].numpy() > 0 for i in range(len(plain))])
+        mean_pose = (points * seen[..., None]).sum(0) / np.maximum(seen.sum(0), 1)[:, None]
+        hits = count = 0
+        norm = np.asarray(self.input_size, dtype=np.float32)
+        for i in range(len(val_set)):
+            sample = val_set[i]
+            h, c = metrics.pck(mean_pose, sample["keypoints"].numpy(), sample["weights"].numpy() > 0, norm, PCK_THRESHOLD)
+            hits, count = hits + h, count + c
         return hits / max(count, 1)
 
 

@@ -49,6 +49,8 @@ class Trainer:
     def __init__(self, config: TrainConfig) -> None:
         self.config = config
         self.out_dir = Path(config.run.out_dir)
+        if config.run.threads:
+            torch.set_num_threads(config.run.threads)
         precision = config.run.precision
         if precision == "auto":
             precision = "bf16" if torch.cuda.is_available() else "no"
@@ -87,6 +89,11 @@ class Trainer:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         accelerator.init_trackers("tb", config={k: str(v) for k, v in _flat(config.to_dict()).items()})
         self._say(f"{config.mode} {config.model.task}: {json.dumps(describe(self.student))}, {len(self.train_set)} training samples")
+        if self.val_set is not None and self.progress.step == 0:
+            baseline = self.recipe.baseline(self.train_set, self.val_set)
+            if baseline is not None:
+                self._say(f"baseline val {self.recipe.metric_name}: {baseline:.4f} ({self.recipe.baseline_name})")
+                accelerator.log({f"val/baseline {self.recipe.metric_name}": baseline}, step=0)
         batches = self._batches(self.progress.step)
         started, metric = time.monotonic(), None
         bar = tqdm(total=config.schedule.iters, initial=self.progress.step, disable=not accelerator.is_main_process, unit="step")
