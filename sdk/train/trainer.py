@@ -51,10 +51,12 @@ class Trainer:
         self.out_dir = Path(config.run.out_dir)
         if config.run.threads:
             torch.set_num_threads(config.run.threads)
+        on_gpu = torch.cuda.is_available()
         precision = config.run.precision
         if precision == "auto":
-            precision = "bf16" if torch.cuda.is_available() else "no"
-        self.accelerator = Accelerator(mixed_precision=precision, log_with="tensorboard", project_dir=str(self.out_dir))
+            precision = "bf16" if on_gpu else "no"
+        # cpu=True is what makes Accelerate treat a torchrun launch without GPUs as gloo multi-process.
+        self.accelerator = Accelerator(cpu=not on_gpu, mixed_precision=precision, log_with="tensorboard", project_dir=str(self.out_dir))
         set_seed(config.run.seed + self.accelerator.process_index)
         self.recipe = recipe_for(config)
         data = config.data
