@@ -14,11 +14,8 @@ COLORS_BGR = ((255, 255, 255), (0, 0, 255), (0, 255, 0), (255, 0, 0), (0, 255, 2
 
 
 def dot_keypoints(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
-    """Five keypoints in a loose person-like layout inside the central part of the image."""
-    cx, cy = rng.uniform(0.4, 0.6) * width, rng.uniform(0.35, 0.5) * height
-    spread = rng.uniform(0.12, 0.2) * width
-    offsets = np.array([[0, 0], [-0.5, -0.4], [0.5, -0.4], [-1.2, 1.5], [1.2, 1.5]]) * spread
-    return (np.array([cx, cy]) + offsets).astype(np.float32)
+    """Five keypoints scattered independently over the central part of the image (so every pose differs)."""
+    return (rng.uniform(0.2, 0.8, size=(5, 2)) * np.array([width, height])).astype(np.float32)
 
 
 def write_coco_dataset(root: Path, count: int = 4, size: tuple[int, int] = (96, 128), seed: int = 0) -> Path:
