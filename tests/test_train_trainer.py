@@ -103,3 +103,48 @@ def test_distillation_pulls_the_student_features_toward_the_teacher(tmp_path, da
     after = feature_gap()
     assert before > 1e-5 and after < 0.5 * before, (before, after)
     assert load_model(tmp_path / "student" / "model.safetensors", expect="task").task == "pose"
+
+
+def _seg_folder(root):
+    import cv2
+    import numpy as np
+
+    for folder in ("images", "labels"):
+        (root / folder).mkdir(parents=True)
+    for i in range(2):
+        labels = np.zeros((32, 32), np.uint8)
+        labels[8:24, 4 + i : 14 + i] = 1
+        image = np.where(labels[..., None] == 1, 200, 30).astype(np.uint8).repeat(3, axis=2)
+        cv2.imwrite(str(root / "images" / f"{i}.png"), image)
+        cv2.imwrite(str(root / "labels" / f"{i}.png"), labels)
+    (root / "classes.txt").write_text("background\nperson\n")
+    return root
+
+
+def _normal_folder(root):
+    import cv2
+    import numpy as np
+
+    for folder in ("images", "targets"):
+        (root / folder).mkdir(parents=True)
+    normals = np.zeros((32, 32, 3), np.float32)
+    normals[4:28, 4:28] = (0.0, 0.6, 0.8)
+    for i in range(2):
+        cv2.imwrite(str(root / "images" / f"{i}.png"), np.full((32, 32, 3), 90 + i, np.uint8))
+        np.save(root / "targets" / f"{i}.npy", normals)
+    return root
+
+
+@pytest.mark.parametrize(("task", "data_format", "make", "head"), [
+    ("seg", "seg_folder", _seg_folder, {"deconv_out_channels": [8, 8, 8, 8], "deconv_kernel_sizes": [4, 4, 4, 4], "conv_out_channels": [8], "conv_kernel_sizes": [1]}),
+    ("normal", "arrays", _normal_folder, {"upsample_channels": [16, 8, 8, 8], "conv_out_channels": [8, 8, 8]}),
+])  # fmt: skip
+def test_dense_tasks_train_validate_and_save(tmp_path, task, data_format, make, head) -> None:
+    root = make(tmp_path / "data")
+    config = tiny_pose_config(root, tmp_path / "run", schedule={"iters": 2, "warmup_iters": 1})
+    config["model"] |= {"task": task, "img_size": [32, 32], "head": head}
+    config["data"] |= {"format": data_format, "train": str(root), "val": str(root)}
+    result = Trainer(load_config(write_config(tmp_path, config))).fit()
+    assert result.metric_name == ("mIoU" if task == "seg" else "angular error (deg)")
+    assert 0 <= result.metric <= (1 if task == "seg" else 180)
+    assert load_model(result.model_file, expect="task").task == task
