@@ -1,4 +1,4 @@
-"""``sapiens2 train finetune|distill --config FILE``: the training recipes of ``sapiens2.train``.
+"""``sapiens2 train finetune|distill|pretrain --config FILE``: the training recipes of ``sapiens2.train``.
 
 Settings come from the YAML/TOML config, then from ``--set section.key=value`` overrides; the run
 resumes from ``<out_dir>/state`` when it exists. For several processes or GPUs, start the same
@@ -12,15 +12,16 @@ import argparse
 MODES = {
     "finetune": "fine-tune a task model on labelled data (COCO keypoints, seg folders, arrays)",
     "distill": "distil a teacher (a checkpoint, or pseudo-labels from `sapiens2 label`) into a student",
+    "pretrain": "pretrain a backbone on unlabelled images: masked reconstruction + contrastive with an EMA teacher",
 }
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("train", help="fine-tune or distil a model from a config file")
+    parser = subparsers.add_parser("train", help="fine-tune, distil or pretrain a model from a config file")
     modes = parser.add_subparsers(dest="mode", metavar="MODE", required=True)
     for mode, text in MODES.items():
         sub = modes.add_parser(mode, help=text)
-        sub.add_argument("--config", "-c", help="YAML or TOML config (sections model, data, optim, schedule, loss, distill, run)")
+        sub.add_argument("--config", "-c", help="YAML or TOML config (sections model, data, optim, schedule, loss, distill, pretrain, run)")
         sub.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a setting, e.g. --set optim.lr=1e-4 (repeatable)")
         sub.add_argument("--out", help="output folder (same as --set run.out_dir=...)")
         sub.set_defaults(func=run)

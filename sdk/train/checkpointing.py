@@ -1,7 +1,7 @@
 """What a run writes: the model in the official layout, its metadata, and the resumable training state.
 
 ``model.safetensors`` holds ``backbone.*`` and ``decode_head.*`` only (the released task files'
-layout), so ``sapiens2 inspect`` and the strict loader read it like an official checkpoint; under
+layout; a pretraining run writes the unprefixed backbone, as the released pretrain files), so ``sapiens2 inspect`` and the strict loader read it like an official checkpoint; under
 FSDP the full state dict is gathered first, so sharded runs still end in one file. The training
 state (weights, optimizer, scheduler, RNG, stream position, EMA) is Accelerate's ``save_state``
 folder, replaced atomically.
@@ -38,8 +38,8 @@ class Progress:
 
 
 def save_model_file(state_dict: dict[str, torch.Tensor], out_dir: Path, metadata: dict[str, Any], name: str = MODEL_FILE) -> Path:
-    """Write the official-layout safetensors (and its JSON metadata) atomically; returns the file."""
-    tensors = {k: v.detach().to("cpu").contiguous() for k, v in state_dict.items() if k.startswith(("backbone.", "decode_head."))}
+    """Write the tensors as safetensors (and the JSON metadata next to them) atomically; returns the file."""
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in state_dict.items()}
     path = out_dir / name
     _atomic(path, lambda temporary: save_file(tensors, temporary, metadata={"format": "pt"}))
     _atomic(path.with_suffix(".json"), lambda temporary: Path(temporary).write_text(json.dumps(metadata, indent=1)))

@@ -95,6 +95,17 @@ class DistillConfig:
 
 
 @dataclass
+class PretrainConfig:
+    """Masked reconstruction + self-distilled contrastive learning (the paper's recipe; no official code)."""
+
+    mask_ratio: float = 0.5
+    reconstruction_weight: float = 1.0
+    contrastive_weight: float = 1.0
+    teacher_momentum: float = 0.996
+    local_crops: int = 4
+
+
+@dataclass
 class RunConfig:
     """Bookkeeping: output folder, seed, how often to log, validate and save, precision, EMA."""
 
@@ -120,6 +131,7 @@ class TrainConfig:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
     run: RunConfig = field(default_factory=RunConfig)
 
     def to_dict(self) -> dict[str, Any]:

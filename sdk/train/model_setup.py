@@ -57,6 +57,6 @@ def initialise_from(model: nn.Module, source: str) -> dict[str, list[str]]:
 
 
 def describe(model: nn.Module) -> Mapping[str, Any]:
-    """Parameter counts for the log: backbone, head, total."""
-    count = lambda module: sum(p.numel() for p in module.parameters())  # noqa: E731
-    return {"backbone_params": count(model.backbone), "head_params": count(model.decode_head), "params": count(model)}
+    """Parameter counts for the log: backbone and total trainable."""
+    count = lambda module: sum(p.numel() for p in module.parameters() if p.requires_grad)  # noqa: E731
+    return {"backbone_params": count(model.backbone), "trainable_params": count(model)}

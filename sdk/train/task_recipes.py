@@ -18,13 +18,14 @@ from sapiens2.errors import UserError
 from . import losses, metrics
 from .config import TrainConfig
 from .data import CocoPoseDataset, DenseArrayDataset, SegFolderDataset
+from .model_setup import build_model, initialise_from
 
-FORMATS = {"pose": ("coco",), "seg": ("seg_folder",), "normal": ("arrays",), "albedo": ("arrays",)}
+FORMATS = {"pose": ("coco",), "seg": ("seg_folder",), "normal": ("arrays",), "albedo": ("arrays",)}  # pretrain: images
 PCK_THRESHOLD = 0.1
 
 
 class TaskRecipe:
-    """Base: ``dataset``, ``head_outputs``, ``loss`` and ``evaluate`` (metric name, value; higher or lower is better)."""
+    """Base: ``dataset``, ``build_model``, ``loss`` and ``evaluate`` (metric name, value; higher or lower is better)."""
 
     metric_name = ""
     higher_is_better = True
@@ -41,8 +42,25 @@ class TaskRecipe:
     def head_outputs(self, dataset: Any) -> int | None:
         return None
 
+    def build_model(self, dataset: Any) -> nn.Module:
+        """The task model, its head sized for ``dataset``, initialised from ``model.init_from`` if given."""
+        model = build_model(self.config.model, self.head_outputs(dataset))
+        if self.config.model.init_from:
+            self.init_report = initialise_from(model, self.config.model.init_from)
+        return model
+
+    def forward_loss(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.loss(model(batch["image"]), batch)
+
     def loss(self, outputs: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         raise NotImplementedError
+
+    def after_step(self, model: nn.Module) -> None:
+        """Work after each optimizer step (the pretraining teacher's EMA update)."""
+
+    def checkpoint_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The tensors of the released layout: ``backbone.*`` + ``decode_head.*``."""
+        return {k: v for k, v in state.items() if k.startswith(("backbone.", "decode_head."))}
 
     def evaluate(self, model: nn.Module, batches: Iterable[dict[str, torch.Tensor]]) -> float:
         raise NotImplementedError
@@ -157,6 +175,10 @@ class DenseRecipe(TaskRecipe):
 
 
 def recipe_for(config: TrainConfig) -> TaskRecipe:
+    if config.mode == "pretrain":
+        from .pretrain.recipe import PretrainRecipe
+
+        return PretrainRecipe(config)
     task = config.model.task
     if task not in FORMATS:
         raise UserError(f"training supports the tasks {', '.join(FORMATS)}; pointmap training is not implemented yet")

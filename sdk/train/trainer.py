@@ -27,7 +27,7 @@ from . import distill as kd
 from .checkpointing import Progress, has_training_state, save_model_file, save_training_state
 from .config import TrainConfig
 from .ema import ema_of
-from .model_setup import build_model, describe, initialise_from
+from .model_setup import describe
 from .optim import build_optimizer, build_scheduler
 from .stream import EpochStream, PositionSampler
 from .task_recipes import recipe_for
@@ -64,9 +64,9 @@ class Trainer:
             raise UserError("data.train is empty: give the training dataset (e.g. --set data.train=path/annotations.json)")
         self.train_set = self.recipe.dataset(data.train, data.images, data.augment)
         self.val_set = self.recipe.dataset(data.val, data.val_images, False) if data.val else None
-        student = build_model(config.model, self.recipe.head_outputs(self.train_set))
-        if config.model.init_from:
-            report = initialise_from(student, config.model.init_from)
+        student = self.recipe.build_model(self.train_set)
+        report = getattr(self.recipe, "init_report", None)
+        if report is not None:
             self._say(f"initialised from {config.model.init_from}: {len(report['fresh'])} tensors fresh, {len(report['skipped'])} skipped")
         self.student = student
         self.teacher = self._teacher(student)
@@ -140,7 +140,7 @@ class Trainer:
         self.model.train()
         with self.accelerator.autocast():
             if self.teacher is None:
-                loss = self.recipe.loss(self.model(batch["image"]), batch)
+                loss = self.recipe.forward_loss(self.model, batch)
             else:
                 outputs, features = self.model(batch["image"])
                 teacher_outputs, teacher_features = self.teacher(batch["image"])
@@ -155,6 +155,7 @@ class Trainer:
         self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
+        self.recipe.after_step(self.student)
         if self.ema is not None:
             self.ema.update_parameters(self.student)
         return float(loss.detach())
@@ -189,8 +190,9 @@ class Trainer:
             state = {k.removeprefix("student."): v for k, v in state.items() if k.startswith("student.")}
         if self.ema is not None:
             state = self.ema.module.state_dict()
+        state = self.recipe.checkpoint_state(state)
         metadata = {
-            "task": self.config.model.task,
+            "task": self.config.model.task if self.config.mode != "pretrain" else "backbone",
             "arch": self.config.model.arch,
             "img_size": list(self.config.model.img_size),
             "mode": self.config.mode,
