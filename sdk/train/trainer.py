@@ -90,12 +90,14 @@ class Trainer:
         config, accelerator = self.config, self.accelerator
         self.out_dir.mkdir(parents=True, exist_ok=True)
         accelerator.init_trackers("tb", config={k: str(v) for k, v in _flat(config.to_dict()).items()})
-        self._say(f"{config.mode} {config.model.task}: {json.dumps(describe(self.student))}, {len(self.train_set)} training samples")
+        what = config.mode if config.mode == "pretrain" else f"{config.mode} {config.model.task}"
+        self._say(f"{what}: {json.dumps(describe(self.student))}, {len(self.train_set)} training samples")
         if self.val_set is not None and self.progress.step == 0:
             baseline = self.recipe.baseline(self.train_set, self.val_set)
             if baseline is not None:
                 self._say(f"baseline val {self.recipe.metric_name}: {baseline:.4f} ({self.recipe.baseline_name})")
                 accelerator.log({f"val/baseline {self.recipe.metric_name}": baseline}, step=0)
+            self._say(f"step 0: val {self.recipe.metric_name} {self.validate():.4f}")
         batches = self._batches(self.progress.step)
         started, metric = time.monotonic(), None
         bar = tqdm(total=config.schedule.iters, initial=self.progress.step, disable=not accelerator.is_main_process, unit="step")
