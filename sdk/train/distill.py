@@ -31,8 +31,8 @@ class BlockTaps:
         return hook
 
     def take(self) -> list[torch.Tensor]:
-        found = [self.outputs.pop(i) for i in self.layers]
-        return found
+        """The captured outputs in ``layers`` order, released so the next forward starts empty."""
+        return [self.outputs.pop(i) for i in self.layers]
 
 
 def matching_layer(student_layer: int, student_depth: int, teacher_depth: int) -> int:
