@@ -13,8 +13,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from sapiens2.errors import UserError
-
 from . import losses, metrics
 from .config import TrainConfig
 from .data import CocoPoseDataset, DenseArrayDataset, SegFolderDataset
@@ -172,19 +170,6 @@ class DenseRecipe(TaskRecipe):
                 angle, count = float(((pred - batch["target"]).abs() * batch["mask"]).sum()), int(batch["mask"].sum()) * 3
             total, pixels = total + angle, pixels + count
         return total / max(pixels, 1)
-
-
-def recipe_for(config: TrainConfig) -> TaskRecipe:
-    if config.mode == "pretrain":
-        from .pretrain.recipe import PretrainRecipe
-
-        return PretrainRecipe(config)
-    task = config.model.task
-    if task not in FORMATS:
-        raise UserError(f"training supports the tasks {', '.join(FORMATS)}; pointmap training is not implemented yet")
-    if config.data.format not in FORMATS[task]:
-        raise UserError(f"data.format {config.data.format!r} does not fit task {task}; use {' or '.join(FORMATS[task])}")
-    return {"pose": PoseRecipe, "seg": SegRecipe}.get(task, DenseRecipe)(config)
 
 
 def _resize(pred: torch.Tensor, like: torch.Tensor) -> torch.Tensor:

@@ -30,7 +30,7 @@ from .ema import ema_of
 from .model_setup import describe
 from .optim import build_optimizer, build_scheduler
 from .stream import EpochStream, PositionSampler
-from .task_recipes import recipe_for
+from .recipes import recipe_for
 
 
 @dataclass
