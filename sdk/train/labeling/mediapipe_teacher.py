@@ -42,7 +42,7 @@ def label_with_mediapipe(
     python = ensure_venv(venv)
     out_dir.mkdir(parents=True, exist_ok=True)
     job = {
-        "sources": [{"path": str(Path(s).resolve()), "prefix": _prefix(Path(s))} for s in sources],
+        "sources": [{"path": str(Path(s).resolve()), "prefix": frame_prefix(Path(s))} for s in sources],
         "out_dir": str(out_dir.resolve()),
         "every": every,
         "max_side": max_side,
@@ -82,6 +82,6 @@ def _annotation(image_id: int, landmarks: np.ndarray, width: int, height: int) -
     return annotation(image_id, xy, visible)
 
 
-def _prefix(source: Path) -> str:
+def frame_prefix(source: Path) -> str:
     """Frame names keep the parent folder, so cam01.mp4 of two trials do not collide."""
     return f"{source.parent.parent.name}_{source.parent.name}_".replace(" ", "_") if source.parent.name else ""
