@@ -68,7 +68,7 @@ def test_mediapipe_labels_the_packaged_person(tmp_path) -> None:
     assert (out / data["images"][0]["file_name"]).is_file() and (out / "classes.txt").read_text().split() == ["background", "person"]
 
 
-def test_a_sapiens2_pose_checkpoint_labels_a_video_with_the_308_set(tmp_path) -> None:
+def test_a_sapiens2_pose_checkpoint_labels_with_the_308_set(tmp_path) -> None:
     """Untrained fixture weights: the labels mean nothing, but the dataset must be complete and trainable."""
     import cv2
 
@@ -76,13 +76,13 @@ def test_a_sapiens2_pose_checkpoint_labels_a_video_with_the_308_set(tmp_path) ->
     from sapiens2.processing import keypoint_metadata
 
     out = tmp_path / "labels"
-    assert main(["label", str(IMAGES / "vtest.avi"), "--teacher", str(case_checkpoint("task_pose")), "--every", "400", "--max-side", "256", "--detector", "none", "--out", str(out)]) == 0
+    assert main(["label", str(IMAGES / "messi5.jpg"), "--teacher", str(case_checkpoint("task_pose")), "--max-side", "274", "--detector", "none", "--out", str(out)]) == 0
     data = json.loads((out / "annotations.json").read_text())
-    assert len(data["images"]) == 2 and cv2.imread(str(out / data["images"][0]["file_name"])).shape[:2] == (192, 256)
+    assert len(data["images"]) == 1 and cv2.imread(str(out / data["images"][0]["file_name"])).shape[:2] == (171, 274)  # 548x342 halved
     category = data["categories"][0]
     assert category["keypoints"] == list(keypoint_metadata().names)
     left, right = keypoint_metadata().names.index("left_eye"), keypoint_metadata().names.index("right_eye")
     assert sorted([left, right]) in category["flip_pairs"]
-    assert len(data["annotations"]) == 2  # one whole-frame person per frame (the fixture's maxima pass 0.3)
+    assert len(data["annotations"]) == 1  # one whole-frame person (the fixture's heatmap maxima pass 0.3)
     for found in data["annotations"]:
         assert len(found["keypoints"]) == 3 * 308 and found["num_keypoints"] >= 8
