@@ -18,7 +18,7 @@ from sapiens2.noise import silence_import_noise
 from .errors import UserError
 
 # Sub-command modules (``<command>_cmd``) in help order.
-COMMAND_MODULES = ("demo_cmd", "predict_cmd", "inspect_cmd", "compile_cmd", "quantize_cmd", "bench_cmd", "serve_cmd")
+COMMAND_MODULES = ("demo_cmd", "predict_cmd", "inspect_cmd", "compile_cmd", "quantize_cmd", "bench_cmd", "serve_cmd", "train_cmd", "label_cmd")
 
 
 class OneLineParser(argparse.ArgumentParser):

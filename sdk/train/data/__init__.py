@@ -1,0 +1,8 @@
+"""Training datasets: COCO keypoint JSON (any keypoint set), segmentation folders, folders of dense arrays."""
+
+from .coco_pose import CocoPoseDataset, KeypointSet
+from .dense_folder import DenseArrayDataset
+from .errors import DatasetError
+from .seg_folder import SegFolderDataset
+
+__all__ = ["CocoPoseDataset", "DatasetError", "DenseArrayDataset", "KeypointSet", "SegFolderDataset"]

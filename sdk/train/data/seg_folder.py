@@ -1,0 +1,73 @@
+"""Segmentation samples from ``images/`` + ``labels/`` (one-channel PNGs of class ids, 255 = ignore).
+
+The class list comes from the config or ``classes.txt`` (one name per line); flips swap the classes
+whose names differ only by left/right. Images are stretched to the input size (labels nearest), as
+the official pipeline ends.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from sapiens2.processing.normalize import normalize
+
+from .errors import DatasetError
+from .folder_pairs import paired_files
+from .keypoint_set import KeypointSet
+from .photometric import photometric_distortion
+
+IGNORE = 255
+
+
+class SegFolderDataset(Dataset):
+    """(image, labels) samples at ``input_size`` (W, H)."""
+
+    def __init__(
+        self, root: str | Path, classes: Sequence[str] | None = None, input_size: tuple[int, int] = (768, 1024), augment: bool = True, seed: int = 0
+    ) -> None:
+        self.root = Path(root)
+        self.classes = tuple(classes) if classes else _read_classes(self.root)
+        self.pairs = paired_files(self.root, "labels", (".png",))
+        swaps = KeypointSet.from_category({"keypoints": self.classes}).flip_indices
+        self.flip_lut = np.arange(256, dtype=np.uint8)
+        self.flip_lut[: len(swaps)] = swaps
+        self.input_size, self.augment, self.seed, self.epoch = tuple(input_size), augment, seed, 0
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        image_path, label_path = self.pairs[index]
+        image = cv2.imread(str(image_path), cv2.IMREAD_COLOR)
+        labels = cv2.imread(str(label_path), cv2.IMREAD_UNCHANGED)
+        if image is None or labels is None or labels.ndim != 2:
+            raise DatasetError(f"cannot read {image_path} with a one-channel label PNG {label_path}")
+        if image.shape[:2] != labels.shape:
+            raise DatasetError(f"{image_path} is {image.shape[1]}x{image.shape[0]} but its labels are {labels.shape[1]}x{labels.shape[0]}")
+        known = (labels < len(self.classes)) | (labels == IGNORE)
+        if not known.all():
+            raise DatasetError(f"{label_path} has class id {int(labels[~known].max())} but there are {len(self.classes)} classes")
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        if self.augment:
+            if rng.random() < 0.5:
+                image, labels = image[:, ::-1], self.flip_lut[labels[:, ::-1]]
+            image = photometric_distortion(rng, np.ascontiguousarray(image))
+        image = cv2.resize(np.ascontiguousarray(image), self.input_size, interpolation=cv2.INTER_LINEAR)
+        labels = cv2.resize(np.ascontiguousarray(labels), self.input_size, interpolation=cv2.INTER_NEAREST)
+        return {"image": torch.from_numpy(normalize(image)[0]), "labels": torch.from_numpy(labels.astype(np.int64))}
+
+
+def _read_classes(root: Path) -> tuple[str, ...]:
+    path = root / "classes.txt"
+    if not path.is_file():
+        raise DatasetError(f"segmentation dataset {root} needs a class list: data.classes in the config or {path}")
+    return tuple(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
