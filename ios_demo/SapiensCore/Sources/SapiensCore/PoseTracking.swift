@@ -36,8 +36,8 @@ public struct PoseTracking {
         } ?? []
         let ids = tracker.update(people, at: timestamp)
         smoother.forget(tracker.ended)
-        guard let box, let id = ids.first else { return nil }
-        return (id, smoother.smooth(trackID: id, keypoints: keypoints, boxHeight: box.w - box.y, at: timestamp))
+        guard let found = box, let id = ids.first else { return nil }
+        return (id, smoother.smooth(trackID: id, keypoints: keypoints, boxHeight: found.w - found.y, at: timestamp))
     }
 
     /// Forget everyone (a camera or bundle switch): new IDs, unsmoothed next frame.
