@@ -21,7 +21,8 @@ struct FrameResult {
 }
 
 /// Runs one bundle's model on camera frames: fits the frame to the model input the way the
-/// manifest says, predicts, and decodes with SapiensCore.
+/// manifest says, predicts, and decodes with SapiensCore; pose keypoints are then tracked and
+/// One-Euro smoothed per person (SapiensCore's `PoseTracking`, the SDK's video path).
 ///
 /// Called on the camera queue, one frame at a time (never on the main thread). The model input is
 /// drawn into pixel buffers from one pool, so frames allocate nothing large.
@@ -33,6 +34,7 @@ final class FrameProcessor {
     private let context = CIContext(options: [.workingColorSpace: NSNull(), .cacheIntermediates: false])
     private let pose: PoseDecoding?
     private let palette: SegmentationPalette?
+    private var tracking: PoseTracking?
 
     /// The manifest numbers the pose decode needs.
     private struct PoseDecoding {
@@ -52,6 +54,7 @@ final class FrameProcessor {
             else { throw DemoError("\(bundle.name): the pose manifest lacks box_padding, heatmap_size or blur_kernel_size") }
             pose = PoseDecoding(boxPadding: Float(padding), heatmapWidth: heatmapSize[1],
                                 heatmapHeight: heatmapSize[0], blurKernelSize: kernel)
+            tracking = manifest.labels.map { PoseTracking(keypointNames: $0.names) }
             palette = nil
         } else {
             pose = nil
@@ -71,6 +74,7 @@ final class FrameProcessor {
 
     func process(_ frame: CVPixelBuffer) throws -> FrameResult {
         let manifest = bundle.manifest
+        let timestamp = ProcessInfo.processInfo.systemUptime  // frames are processed as they arrive
         let frameWidth = CVPixelBufferGetWidth(frame)
         let frameHeight = CVPixelBufferGetHeight(frame)
         let crop = pose.map {
@@ -84,7 +88,7 @@ final class FrameProcessor {
         let latency = ProcessInfo.processInfo.systemUptime - start
         let overlay: Overlay
         if let crop, let pose {
-            overlay = try decodePose(outputs, crop: crop, decoding: pose)
+            overlay = try decodePose(outputs, crop: crop, decoding: pose, at: timestamp)
         } else {
             overlay = try decodeSegmentation(outputs)
         }
@@ -113,8 +117,10 @@ final class FrameProcessor {
         return buffer
     }
 
-    /// In-graph integer peaks, refined with DARK when the heatmaps are there (`--decode beside`), mapped to the frame.
-    private func decodePose(_ outputs: MLFeatureProvider, crop: TopDownCrop, decoding: PoseDecoding) throws -> Overlay {
+    /// In-graph integer peaks, refined with DARK when the heatmaps are there (`--decode beside`), mapped to
+    /// the frame, smoothed for the person's track.
+    private func decodePose(_ outputs: MLFeatureProvider, crop: TopDownCrop, decoding: PoseDecoding,
+                            at timestamp: TimeInterval) throws -> Overlay {
         let flat = try values(outputs, ModelIO.keypoints)
         let scores = try values(outputs, ModelIO.scores)
         var peaks = stride(from: 0, to: flat.count - 1, by: 2).map { SIMD2<Float>(flat[$0], flat[$0 + 1]) }
@@ -129,7 +135,8 @@ final class FrameProcessor {
                                                     inputWidth: crop.inputWidth, inputHeight: crop.inputHeight)
             return crop.keypointToImage(input)
         }
-        return .pose(keypoints: keypoints, scores: scores)
+        let tracked = tracking?.update(keypoints: keypoints, scores: scores, at: timestamp)
+        return .pose(keypoints: tracked?.keypoints ?? keypoints, scores: scores)
     }
 
     /// In-graph class labels at model resolution, coloured with the manifest's palette (stretched back when drawn).

@@ -6,12 +6,13 @@ import org.sapiens2.core.DenseResize
 import org.sapiens2.core.FrameGate
 import org.sapiens2.core.HeatmapDecoder
 import org.sapiens2.core.Image
+import org.sapiens2.core.PoseTracking
 import org.sapiens2.core.TopdownCrop
 import org.sapiens2.core.Yuv
 
-/** What the overlay draws: keypoints in frame pixels (pose) or a label map at model resolution (seg). */
+/** What the overlay draws: keypoints in frame pixels, smoothed per tracked person (pose), or a label map at model resolution (seg). */
 sealed class Result(val frameWidth: Int, val frameHeight: Int, val latencyNanos: Long) {
-    class Pose(frameWidth: Int, frameHeight: Int, latencyNanos: Long, val keypoints: FloatArray, val scores: FloatArray) :
+    class Pose(frameWidth: Int, frameHeight: Int, latencyNanos: Long, val keypoints: FloatArray, val scores: FloatArray, val trackId: Int?) :
         Result(frameWidth, frameHeight, latencyNanos)
 
     class Seg(frameWidth: Int, frameHeight: Int, latencyNanos: Long, val labels: IntArray, val width: Int, val height: Int) :
@@ -20,8 +21,9 @@ sealed class Result(val frameWidth: Int, val frameHeight: Int, val latencyNanos:
 
 /**
  * Runs on CameraX's analysis thread: YUV -> upright RGB, the bundle's resize policy, the program, and
- * the decoding the bundle left outside its graph. Frames arriving while one is in flight are dropped
- * (CameraX keeps only the latest, the gate guards the model); frame and crop buffers are reused.
+ * the decoding the bundle left outside its graph, then (pose) the person's track and One-Euro smoothing
+ * on the camera's timestamps. Frames arriving while one is in flight are dropped (CameraX keeps only
+ * the latest, the gate guards the model); frame and crop buffers are reused.
  */
 class FrameAnalyzer(private val bundle: Bundle, private val runner: ModelRunner, private val onResult: (Result) -> Unit) : ImageAnalysis.Analyzer {
     private val gate = FrameGate()
@@ -29,6 +31,7 @@ class FrameAnalyzer(private val bundle: Bundle, private val runner: ModelRunner,
     private var frame: Image? = null
     private val planeBytes = arrayOfNulls<ByteArray>(3)
     private val modelImage = Image(spec.width, spec.height)
+    private val tracking = if (bundle.manifest.task == "pose") PoseTracking(bundle.manifest.labels.names) else null
 
     override fun analyze(image: ImageProxy) {
         image.use {
@@ -44,10 +47,10 @@ class FrameAnalyzer(private val bundle: Bundle, private val runner: ModelRunner,
     private fun process(image: ImageProxy): Result {
         val rgb = toRgb(image)
         val started = System.nanoTime()
-        return if (bundle.manifest.task == "pose") pose(rgb, started) else seg(rgb, started)
+        return if (bundle.manifest.task == "pose") pose(rgb, started, image.imageInfo.timestamp) else seg(rgb, started)
     }
 
-    private fun pose(rgb: Image, started: Long): Result {
+    private fun pose(rgb: Image, started: Long, timestampNanos: Long): Result {
         val crop = TopdownCrop.wholeImage(rgb.width, rgb.height, spec.width, spec.height, spec.boxPadding)
         crop.warp(rgb, modelImage)
         runner.input.fill(modelImage, "RGB")
@@ -55,7 +58,8 @@ class FrameAnalyzer(private val bundle: Bundle, private val runner: ModelRunner,
         val scores = requireNotNull(outputs["scores"]) { "the pose bundle has no 'scores' output" }.dataAsFloatArray
         val keypoints = keypointsInInputFrame(outputs.mapValues { it.value.dataAsFloatArray }, scores.size)
         crop.keypointsToImage(keypoints)
-        return Result.Pose(rgb.width, rgb.height, System.nanoTime() - started, keypoints, scores)
+        val tracked = tracking?.update(keypoints, scores, timestampNanos / 1e9)
+        return Result.Pose(rgb.width, rgb.height, System.nanoTime() - started, tracked?.keypoints ?: keypoints, scores, tracked?.trackId)
     }
 
     /** In-graph decoding gives integer heatmap peaks; otherwise the heatmaps are decoded here (DARK-UDP). */

@@ -97,7 +97,8 @@ class MainActivity : ComponentActivity() {
         meter.record(System.nanoTime(), result.latencyNanos)
         overlay.show(result, mirrored = frontCamera)
         val weights = if (bundle?.manifest?.randomWeights == true) "  RANDOM WEIGHTS" else ""
-        hud.setText(String.format(Locale.US, "%s  %.1f frames/s  model %.0f ms%s", task, meter.framesPerSecond, meter.latencyMs, weights))
+        val person = (result as? Result.Pose)?.trackId?.let { "  person $it" } ?: ""
+        hud.setText(String.format(Locale.US, "%s  %.1f frames/s  model %.0f ms%s%s", task, meter.framesPerSecond, meter.latencyMs, person, weights))
     }
 
     override fun onDestroy() {

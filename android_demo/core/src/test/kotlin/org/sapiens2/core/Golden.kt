@@ -28,6 +28,9 @@ object Golden {
     /** Any nested array of numbers, flattened row-major, as float32 (the files hold float32 values exactly). */
     fun floats(element: JsonElement): FloatArray = flatten(element).map { it.toFloat() }.toFloatArray()
 
+    /** Any nested array of numbers, flattened row-major, as double (for the float64 vectors: One-Euro, tracker). */
+    fun doubles(element: JsonElement): DoubleArray = flatten(element).toDoubleArray()
+
     fun ints(element: JsonElement): IntArray = flatten(element).map { it.toInt() }.toIntArray()
 
     private fun flatten(element: JsonElement): List<Double> =
