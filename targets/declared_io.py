@@ -29,7 +29,7 @@ class Port:
 
     names: tuple[str, ...]
     shape: tuple[int | None, ...]
-    dtype: str
+    dtype: str | None  # None: the format does not declare it in numpy's terms (Core ML multi-arrays)
 
 
 def check_declared_io(bundle: Bundle) -> None:
@@ -48,7 +48,10 @@ def check_declared_io(bundle: Bundle) -> None:
     _check_input_size(bundle)
     if not files:
         return
-    declared = target.declared_ports(bundle.path / files[0])
+    # The artifact itself: a file, or the package folder a listed file lies in (model.mlpackage/...).
+    parts = files[0].split("/")
+    artifact = bundle.path.joinpath(*parts[: next(i for i, part in enumerate(parts) if part.endswith(suffixes)) + 1])
+    declared = target.declared_ports(artifact)
     if declared is None:
         return
     inputs, outputs = declared
@@ -74,7 +77,7 @@ def _compare(bundle: Bundle, kind: str, recorded: Iterable[tuple[str, tuple, str
         raise _mismatch(bundle, f"{kind}s {names}", f"{kind}s {[port.names[0] for port in declared]}")
     for name, shape, dtype in recorded:
         port = by_name[name]
-        if np.dtype(dtype) != np.dtype(port.dtype):
+        if port.dtype is not None and np.dtype(dtype) != np.dtype(port.dtype):
             raise _mismatch(bundle, f"{kind} {name!r} as {dtype}", port.dtype)
         if not _same_shape(shape, port.shape):
             raise _mismatch(bundle, f"{kind} {name!r} with shape {list(shape)}", f"shape {list(port.shape)}")

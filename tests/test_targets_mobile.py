@@ -165,6 +165,18 @@ def test_executorch_manifest_is_checked_against_the_program(executorch_bundle: P
         open_bundle(bundle)
 
 
+def test_coreml_manifest_is_checked_against_the_model_description(coreml_bundle: Path, tmp_path: Path) -> None:
+    """The package's declared image size and output shapes must be the manifest's."""
+    from test_bundle_declared_io import edit_manifest
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(coreml_bundle, bundle)
+    first = read_bundle(bundle).manifest.outputs[0]
+    edit_manifest(bundle, lambda data: data["outputs"][0].update(shape=[*first.shape[:-1], first.shape[-1] + 1]))
+    with pytest.raises(BundleError, match=rf"output '{first.name}' with shape .* declares shape"):
+        open_bundle(bundle)
+
+
 def test_executorch_rejects_unknown_options(executorch_bundle: Path) -> None:
     with pytest.raises(TypeError, match="unknown executorch options \\['device'\\]; it takes threads"):
         open_bundle(executorch_bundle, device="gpu")

@@ -10,6 +10,7 @@ from sapiens2.targets.base import Capabilities, ExportedArtifact, ModuleTransfor
 from .artifact import DEPLOYMENT_TARGET, compute_precision
 
 if TYPE_CHECKING:
+    from sapiens2.targets.declared_io import Port
     from sapiens2.compile.options import CompileOptions
     from sapiens2.compile.wrappers import ExportWrapper
 
@@ -55,3 +56,8 @@ class CoreMLTarget(Target):
         from .runtime import prediction_available
 
         return prediction_available()
+
+    def declared_ports(self, artifact: Path) -> tuple[list[Port], list[Port]]:
+        from .ports import declared_ports
+
+        return declared_ports(artifact)
