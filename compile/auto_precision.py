@@ -83,20 +83,22 @@ def compile_auto(
         say(f"  {precision} left out: {lack}")
     say("  candidates: " + ", ".join(f"{candidate.precision} ({candidate.why})" for candidate in candidates))
     failed: list[dict[str, str]] = []
-    for candidate in candidates:
+
+    def attempt(candidate: Candidate) -> CompileResult:
         say(f"  trying {candidate.precision}")
         choice = _choice_record(flags, candidates, candidate, failed)
-        try:
-            result = compile_one(replace(options, precision=candidate.precision), choice)
-        except FidelityGateError as error:
-            if candidate.precision == FALLBACK:
-                raise
-            failed.append({"precision": candidate.precision, "failure": error.failure})
-            say(f"  {candidate.precision} failed its gate: {error.failure}")
-            continue
+        result = compile_one(replace(options, precision=candidate.precision), choice)
         say(f"  chose {candidate.precision}: {choice['reason']}")
         return result
-    raise AssertionError("unreachable: the fp32 candidate either passes or raises")
+
+    *fast, fallback = candidates
+    for candidate in fast:
+        try:
+            return attempt(candidate)
+        except FidelityGateError as error:
+            failed.append({"precision": candidate.precision, "failure": error.failure})
+            say(f"  {candidate.precision} failed its gate: {error.failure}")
+    return attempt(fallback)  # exact: should even it fail its gate, that error is the answer
 
 
 def _choice_record(flags: list[str], candidates: list[Candidate], chosen: Candidate, failed: list[dict[str, str]]) -> dict[str, Any]:
