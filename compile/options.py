@@ -20,6 +20,7 @@ from sapiens2.targets.registry import compile_targets, get_target
 
 QUANTIZED_PRECISIONS = ("int8", "int8-weights", "int4-weights")
 PRECISIONS = ("fp32", "fp16", "bf16", *QUANTIZED_PRECISIONS)
+AUTO_PRECISION = "auto"  # the fastest precision this CPU runs well that passes its gates (compile/auto_precision.py)
 DECODE_MODES = ("none", "only", "beside")
 # How stride-2 transposed convs (the heads' upsampling) are exported: as they are, or as one plain conv over
 # the four output phases (compile/phase_deconv.py); each target's capability table names its default.
@@ -98,8 +99,9 @@ class CompileOptions:
     precision: str | None = option(
         None,  # None: the target's default precision
         Flag(
-            "fp32 (default; Core ML: fp16), fp16, bf16 (OpenVINO), or quantized: int8, int8-weights, int4-weights",
-            argparse={"choices": PRECISIONS},
+            "fp32 (default; Core ML: fp16), fp16, bf16 (OpenVINO), or quantized: int8, int8-weights, int4-weights; "
+            "auto: the fastest this CPU runs well that passes its gate (fp32 otherwise)",
+            argparse={"choices": (*PRECISIONS, AUTO_PRECISION)},
         ),
     )
     attention: str = option(
@@ -216,7 +218,7 @@ class CompileOptions:
         size = parse_input_size(self.input_size) if isinstance(self.input_size, str) else tuple(self.input_size)
         object.__setattr__(self, "input_size", size)
         object.__setattr__(self, "also_partitioners", tuple(dict.fromkeys(self.also_partitioners)))
-        _choice("precision", self.precision, PRECISIONS)
+        _choice("precision", self.precision, (*PRECISIONS, AUTO_PRECISION))
         _choice("deconv form", self.deconv, DECONV_FORMS)
         _choice("attention", self.attention, ATTENTION_KINDS)
         _choice("decode", self.decode, DECODE_MODES)
@@ -233,7 +235,7 @@ class CompileOptions:
             raise CompileError(f"--min-cosine must be in (0, 1], got {self.min_cosine}")
         if self.threads < 1:
             raise CompileError(f"threads must be >= 1, got {self.threads}")
-        if not self.quantized and (self.calibration is not None or self._accuracy_overrides()):
+        if not self.quantized and self.precision != AUTO_PRECISION and (self.calibration is not None or self._accuracy_overrides()):
             raise CompileError(f"calibration and accuracy gates apply to --precision {'|'.join(QUANTIZED_PRECISIONS)}")
         if self.calibration_size < 1 or not 0.0 <= self.float_budget < 1.0:
             raise CompileError(f"calibration size must be >= 1 and the float budget in [0, 1), got {self.calibration_size}, {self.float_budget}")

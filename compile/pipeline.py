@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +30,10 @@ from sapiens2.models import ArchSpec, Sapiens2TaskModel
 from sapiens2.targets import ExportedArtifact, Target, get_target
 
 from . import quantization
+from .auto_precision import compile_auto
 from .describe import build_manifest
 from .memory import check_memory
-from .options import CompileOptions, check_capabilities
+from .options import AUTO_PRECISION, CompileOptions, check_capabilities
 from .phase_deconv import deconv_form
 from .source import load_checkpoint_model, random_weights_model
 from .verify import verify_artifact
@@ -103,11 +104,23 @@ def compile_bundle(
     progress: Progress | None = None,
     overwrite: bool = False,
     export: Exporter | None = None,
+    explain: Progress | None = None,
+    precision_choice: Mapping[str, Any] | None = None,
 ) -> CompileResult:
     """Compile, verify against PyTorch and write a bundle at ``out``; ``progress`` hears each stage name.
 
     ``export`` replaces the target's fp32 export (``sapiens2 quantize`` copies an fp32 bundle's artifact).
+    Precision ``auto`` compiles candidate precisions until one passes (``auto_precision``): ``explain``
+    hears why, and ``precision_choice`` (set by it) is the record the chosen bundle's manifest keeps.
     """
+    if options.precision == AUTO_PRECISION:
+        return compile_auto(
+            lambda chosen, choice: compile_bundle(
+                load, chosen, out, progress=progress, overwrite=overwrite, export=export, precision_choice=choice
+            ),
+            options,
+            say=explain,
+        )
     target = get_target(options.target)
     check_request(target, options)
     clock = _StageClock(progress)
@@ -161,6 +174,9 @@ def compile_bundle(
                 f"{options.target} {options.precision} artifact fails the accuracy gate: {'; '.join(accuracy['gate']['failures'])}",
                 write_failed_report(out, report),
             )
+        if precision_choice is not None:
+            manifest = replace(manifest, precision_choice=dict(precision_choice))
+            report["precision_choice"] = dict(precision_choice)
         with clock("write"):
             path = stage.publish(manifest, report)
     return CompileResult(path, manifest, report)

@@ -48,6 +48,7 @@ class FidelityGateError(CompileError):
 
     def __init__(self, message: str, report_path: Path) -> None:
         super().__init__(f"{message}; no bundle written, report kept at {report_path}")
+        self.failure = message  # the gate's verdict alone, as ``--precision auto`` records it
         self.report_path = report_path
 
 

@@ -37,6 +37,9 @@ ModuleTransform = Callable[[Any, Any], Any]  # (module, example input) -> the mo
 FeatureRunner = Callable[[np.ndarray], dict[str, np.ndarray]]
 ATTENTION_MODES = ("sdpa", "tiled", "windowed")
 FLOAT_INPUT = None  # ``input_layouts`` entry: float32 normalised NCHW (no pre-processing in the graph)
+# CPU instruction sets (``sapiens2.bench.machine.cpu_flags`` names) with fast bf16 and int8 dot products.
+BF16_ISA = ("avx512_bf16", "amx_bf16")
+INT8_ISA = ("avx512_vnni", "avx_vnni", "amx_int8")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class Capabilities:
     (the fields that declare ``only_some_targets``); every other target refuses them when set.
     ``input_layouts``: ``FLOAT_INPUT`` and/or the in-graph uint8 layouts. ``reasons`` says why a
     refused value is refused and what to do, keyed ``"<field>=<value>"`` (or ``"<field>"``).
+    ``auto_precisions``: the precisions ``--precision auto`` tries before fp32, fastest first, each with
+    the CPU flags any one of which makes it fast.
     """
 
     precisions: tuple[str, ...] = ()
@@ -74,6 +79,7 @@ class Capabilities:
     quantize_during_export: bool = False  # True: the quantizer rewrites the module before lowering (PT2E)
     opset: int | None = None  # the ONNX opset, for formats that have one
     reasons: Mapping[str, str] = field(default_factory=dict)
+    auto_precisions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def compiles(self) -> bool:

@@ -109,6 +109,7 @@ def test_out_folder_gets_json_table_and_charts(matrix_run: dict[str, Any]) -> No
     assert json.loads((out / "bench.json").read_text())["rows"] == json.loads(matrix_run["first"][1])["rows"]
     table = (out / "bench.md").read_text()
     assert "**seg 64x48**" in table and "| onnx fp32 |" in table and "ONNX Runtime CPU has no bf16 kernels" in table
+    assert "Fastest bundle that passed its gates (what --precision auto aims for): seg 64x48: onnx fp32 (" in table  # the only bundle
     for name in ("latency_vs_fidelity.png", "latency_by_target.png", "throughput_vs_ceiling.png"):
         path = out / name
         assert path.read_bytes()[:8] == PNG_SIGNATURE and path.stat().st_size > 20_000

@@ -14,6 +14,7 @@ from rich.table import Table
 from sapiens2.results.storage import atomic_write
 
 from .ceilings import GEMM_SHAPE
+from .fastest import fastest_sentence
 from .results import REPORT_FIDELITY, BenchReport, RowResult
 
 JSON_NAME = "bench.json"
@@ -135,6 +136,7 @@ def caption(report: BenchReport) -> str:
     return (
         f"{settings['runs']} timed rounds after {settings['warmup']} warm-up on {settings.get('timed_input', '?')}. "
         f"{ceilings_sentence(report)} "
+        f"{fastest_sentence(report)} "
         f"vs eager: {settings['ratio']}; reference: {settings['reference']}. 1 - cos and agreement: worst case over "
         f"{len(settings.get('fidelity_inputs', []))} images against the reference. Peak RSS: the whole process during the "
         "row's calls, the reference model included; added: above the RSS before the row was opened."

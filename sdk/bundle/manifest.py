@@ -142,6 +142,8 @@ class Manifest:
     # The compile request itself (``CompileOptions.to_record``), read back by ``CompileOptions.from_record``:
     # how ``sapiens2 quantize`` and the bench re-create a bundle's options. Bundles of SDK 0.1.0 omit it.
     compile_options: dict[str, Any] = field(default_factory=dict)
+    # Why ``--precision auto`` chose ``precision`` (compile/auto_precision.py); absent for an explicit precision.
+    precision_choice: dict[str, Any] | None = None
 
     @property
     def random_weights(self) -> bool:
@@ -169,6 +171,8 @@ class Manifest:
             del data["unverified"]  # likewise for bundles whose every artifact was run
         if not self.compile_options:
             del data["compile_options"]
+        if self.precision_choice is None:
+            del data["precision_choice"]
         return data
 
     @classmethod
@@ -193,6 +197,7 @@ class Manifest:
             quantization=_quantization(data.get("quantization")),
             unverified=dict(data.get("unverified", {})),
             compile_options=dict(data.get("compile_options", {})),
+            precision_choice=data.get("precision_choice"),
         )
 
 

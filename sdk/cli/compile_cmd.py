@@ -93,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
     height, width = options.input_size
     out = args.out or check_bundle_destination(Path(f"{name}-{options.target}-{options.precision}-{height}x{width}"), args.overwrite)
     with stage_progress(stderr) as on_stage:
-        result = compile_bundle(load, options, out, progress=on_stage, overwrite=args.overwrite)
+        result = compile_bundle(
+            load, options, out, progress=on_stage, overwrite=args.overwrite,
+            explain=lambda line: stderr.print(line, markup=False, highlight=False),
+        )
     print_summary(result.path, result.report)
     return 0

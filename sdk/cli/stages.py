@@ -59,6 +59,7 @@ def print_summary(path: Path, report: dict[str, Any]) -> None:
     ref, official = report["summary"]["vs_reference"], report["summary"]["vs_official"]
     lines = [
         f"bundle: {path}",
+        *([f"precision: auto chose {report['precision']} ({report['precision_choice']['reason']})"] if "precision_choice" in report else []),
         f"artifact: {', '.join(report['artifacts'])} ({format_bytes(report['artifact_bytes'])})",
         f"fidelity vs PyTorch ({len(report['samples'])} inputs, {len(report['real_images'])} real): "
         + ", ".join(f"{key} {value:.6g}" for key, value in ref.items()),
