@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from sapiens2.cpu import cpu_flags
 from sapiens2.errors import FidelityGateError
 from sapiens2.targets.base import Capabilities
 from sapiens2.targets.registry import get_target
@@ -57,13 +58,6 @@ def skipped_precisions(capabilities: Capabilities, flags: Sequence[str]) -> dict
     }
 
 
-def detected_cpu_flags() -> list[str]:
-    """This CPU's notable ISA flags."""
-    # Imported here: sapiens2.bench sits above the compile pipeline (its runner compiles bundles).
-    from sapiens2.bench.machine import cpu_flags
-
-    return cpu_flags()
-
 
 def compile_auto(
     compile_one: CompileOne, options: CompileOptions, *, flags: Sequence[str] | None = None, say: Say | None = None
@@ -75,7 +69,7 @@ def compile_auto(
     ``precision_choice`` is the record its manifest keeps should it pass.
     """
     say = say or (lambda message: None)
-    flags = list(detected_cpu_flags() if flags is None else flags)
+    flags = list(cpu_flags() if flags is None else flags)
     capabilities = get_target(options.target).capabilities
     candidates = precision_candidates(capabilities, flags)
     say(f"--precision auto for {options.target}: CPU flags {', '.join(flags) or 'none of note'}")

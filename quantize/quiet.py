@@ -26,3 +26,15 @@ def quiet_tools() -> Iterator[None]:
     finally:
         for logger, level in zip(loggers, levels):
             logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def root_logger_kept() -> Iterator[None]:
+    """Undo what an import does to the root logger (some tools call ``logging.basicConfig(level=INFO)`` on import)."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+        root.handlers[:] = handlers

@@ -37,9 +37,6 @@ ModuleTransform = Callable[[Any, Any], Any]  # (module, example input) -> the mo
 FeatureRunner = Callable[[np.ndarray], dict[str, np.ndarray]]
 ATTENTION_MODES = ("sdpa", "tiled", "windowed")
 FLOAT_INPUT = None  # ``input_layouts`` entry: float32 normalised NCHW (no pre-processing in the graph)
-# CPU instruction sets (``sapiens2.bench.machine.cpu_flags`` names) with fast bf16 and int8 dot products.
-BF16_ISA = ("avx512_bf16", "amx_bf16")
-INT8_ISA = ("avx512_vnni", "avx_vnni", "amx_int8")
 
 
 @dataclass(frozen=True)

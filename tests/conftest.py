@@ -30,7 +30,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header() -> str:
-    from sapiens2.bench.machine import cpu_flags, cpu_model
+    from sapiens2.cpu import cpu_flags, cpu_model
 
     return f"cpu: {cpu_model()}; ISA flags: {' '.join(cpu_flags()) or 'none of note'}"
 

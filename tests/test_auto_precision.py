@@ -101,7 +101,7 @@ def test_auto_takes_the_quantization_flags_its_int8_candidate_needs() -> None:
 
 
 def test_python_api_compiles_the_first_candidate_and_records_the_choice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auto_precision, "detected_cpu_flags", lambda: ["avx2", "avx512_bf16"])
+    monkeypatch.setattr(auto_precision, "cpu_flags", lambda: ["avx2", "avx512_bf16"])
     said: list[str] = []
     options = CompileOptions("openvino", SIZE, precision="auto", threads=1)
     result = compile_bundle(from_checkpoint(SEG), options, tmp_path / "bundle", explain=said.append)
@@ -117,7 +117,7 @@ def test_python_api_compiles_the_first_candidate_and_records_the_choice(tmp_path
 
 
 def test_cli_auto_falls_through_a_failed_gate_and_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auto_precision, "detected_cpu_flags", lambda: ["avx512_bf16"])
+    monkeypatch.setattr(auto_precision, "cpu_flags", lambda: ["avx512_bf16"])
     real_verify = pipeline.verify_artifact
 
     def bf16_fails(directory: Path, manifest: Any, model: Any, wrapper: Any, options: CompileOptions) -> dict[str, Any]:

@@ -18,14 +18,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from sapiens2.cpu import BF16_ISA, cpu_flags
 
 from .flops import achieved_gops
-from .machine import cpu_flags
 from .results import RowResult
 
 # (M, K, N): 3072 tokens x 768 width x 3072 MLP width, a ViT-B block's first MLP product at 1K tokens.
 GEMM_SHAPE = (3072, 768, 3072)
-BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 # Which ceiling judges a row of each precision (weight-only schemes compute in floating point).
 PRECISION_CLASS = {"fp32": "fp32", "fp16": "bf16", "bf16": "bf16", "int8": "int8", "int8-weights": "fp32", "int4-weights": "fp32"}
 
@@ -50,7 +49,7 @@ Product = Callable[[], object]
 
 def measure_ceilings(threads: int, runs: int = 5, warmup: int = 1, shape: Sequence[int] = GEMM_SHAPE) -> list[Ceiling]:
     """Every runtime x precision GEMM this CPU can run; unavailable ones carry their reason."""
-    has_bf16 = any(flag in cpu_flags() for flag in BF16_FLAGS)
+    has_bf16 = any(flag in cpu_flags() for flag in BF16_ISA)
     ceilings = []
     for runtime, precision, build in _PRODUCTS:
         klass = "int8" if precision in ("u8s8", "s8s8") else precision

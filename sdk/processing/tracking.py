@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 MIN_SIMILARITY = 0.3
 MAX_MISSED = 8
@@ -128,6 +127,8 @@ class PersonTracker:
         boxes = np.asarray(boxes, dtype=np.float64)
         boxes = boxes.reshape(-1, boxes.shape[-1])[:, :4] if boxes.size else np.zeros((0, 4))
         scores = self.similarity(boxes, timestamp, keypoints, keypoint_scores)
+        from scipy.optimize import linear_sum_assignment  # imported on use: scipy's import adds warnings filters
+
         rows, columns = linear_sum_assignment(scores, maximize=True)
         ids = np.zeros(len(boxes), dtype=np.int64)
         matched_tracks = set()

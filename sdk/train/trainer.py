@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from accelerate import Accelerator
-from accelerate.utils import set_seed
 from torch.utils.data import DataLoader
+
+with warnings.catch_warnings():  # accelerate's import adds a process-wide warnings filter: keep it to this block
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
 from tqdm import tqdm
 
 from sapiens2.checkpoints import load_model

@@ -37,7 +37,7 @@ from sapiens2.bundle import Manifest
 from torch import nn
 
 from sapiens2.quantize.calibration import CalibrationSet
-from sapiens2.quantize.quiet import quiet_tools
+from sapiens2.quantize.quiet import quiet_tools, root_logger_kept
 
 from .artifact import MODEL_FILE
 
@@ -122,8 +122,10 @@ def quantize_artifact(
     """Replace ``directory/model.onnx`` by its quantized form; ``kept`` layers stay fp32. Returns the file names."""
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_dynamic, quantize_static
-    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
     from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    with root_logger_kept():  # its import configures the root logger at INFO for the whole process
+        from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
 
     path = directory / MODEL_FILE
     original = onnx.load(path)

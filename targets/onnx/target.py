@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sapiens2.errors import CompileError
-from sapiens2.targets.base import INT8_ISA, Capabilities, ExportedArtifact, ModuleTransform, Quantizer, Target
+from sapiens2.cpu import INT8_ISA
+from sapiens2.targets.base import Capabilities, ExportedArtifact, ModuleTransform, Quantizer, Target
 
 from .artifact import OPSET
 

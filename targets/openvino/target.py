@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sapiens2.targets.base import BF16_ISA, INT8_ISA, Capabilities, ExportedArtifact, ModuleTransform, Quantizer, Target
+from sapiens2.cpu import BF16_ISA, INT8_ISA
+from sapiens2.targets.base import Capabilities, ExportedArtifact, ModuleTransform, Quantizer, Target
 
 if TYPE_CHECKING:
     from sapiens2.targets.declared_io import Port

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.stats import truncnorm
 
 # Official RandomBBoxTransform: shift 0.16 * scale (p 0.3), scale factor 1 +- 0.5 (always), rotation 80 deg (p 0.6).
 SHIFT_FACTOR, SHIFT_PROB = 0.16, 0.3
@@ -40,6 +39,8 @@ def random_box_transform(rng: np.random.Generator, center: np.ndarray, scale: np
     """The official random shift / scale / rotation of a box, truncated normals in [-1, 1]."""
 
     def draw(size: int | None = None) -> np.ndarray:
+        from scipy.stats import truncnorm  # imported on use: scipy's import adds warnings filters
+
         return truncnorm.rvs(-1, 1, size=size, random_state=rng)
 
     if rng.random() < SHIFT_PROB:
