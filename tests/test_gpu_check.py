@@ -1,9 +1,13 @@
-"""scripts/gpu_check.py: its CPU dry-run path with tiny models, and its refusal without CUDA."""
+"""scripts/gpu_check.py: its CPU dry-run path with tiny models, and its refusal without CUDA.
+
+Run as the script it is (a subprocess): it starts a uvicorn server, whose logging set-up has no
+business in the test process.
+"""
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,21 +19,17 @@ from serve_helpers import free_port
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "gpu_check.py"
 
 
-@pytest.fixture(scope="module")
-def gpu_check():
-    spec = importlib.util.spec_from_file_location("gpu_check", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+def gpu_check(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=600)
 
 
-def test_the_dry_run_serves_a_tiny_model_and_reports_every_figure(gpu_check, tmp_path: Path, capsys) -> None:
+def test_the_dry_run_serves_a_tiny_model_and_reports_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "rows.jsonl"
     args = ["--dry-run", "--cases", "tiny-4k", "--batches", "1,2", "--iters", "1", "--rounds", "1", "--peak-tflops", "1"]
-    assert gpu_check.main([*args, "--port", str(free_port()), "--out", str(out)]) == 0
+    done = gpu_check(*args, "--port", str(free_port()), "--out", str(out))
+    assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert rows == [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rows == [json.loads(line) for line in done.stdout.splitlines()]
     assert [(row["case"], row["batch"], row["input_size"]) for row in rows] == [("tiny-4k", 1, "256x192"), ("tiny-4k", 2, "256x192")]
     for row in rows:
         assert row["served_images_per_s"] > 0 and row["model_images_per_s"] > 0 and row["gflops_per_image"] > 0
@@ -38,6 +38,6 @@ def test_the_dry_run_serves_a_tiny_model_and_reports_every_figure(gpu_check, tmp
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
-def test_without_cuda_it_refuses_clearly(gpu_check, capsys) -> None:
-    assert gpu_check.main([]) == 2
-    assert "no CUDA GPU visible" in capsys.readouterr().err
+def test_without_cuda_it_refuses_clearly() -> None:
+    done = gpu_check()
+    assert done.returncode == 2 and "no CUDA GPU visible" in done.stderr
