@@ -272,3 +272,36 @@ def test_cache_key_changes_with_weights_and_options(tmp_path: Path) -> None:
     }
     assert same not in others and len(others) == 4
     assert BundleCache("~/bundles").root == Path.home() / "bundles"
+
+
+class _StopAtCache:
+    """A bundle cache that records the options it is asked for, then stops the row."""
+
+    def __init__(self) -> None:
+        self.asked: list[CompileOptions] = []
+
+    def get(self, weights: Weights, options: CompileOptions, progress: object = None) -> None:
+        self.asked.append(options)
+        raise UserError("stop here")
+
+
+def test_compile_options_declared_for_the_bench_reach_every_compiled_row() -> None:
+    """A compile option declared for "bench" is a bench flag and reaches each row's CompileOptions (here deconv)."""
+    import argparse
+
+    from sapiens2.bench.openers import bundle_opener
+    from sapiens2.bench.results import RowResult
+    from sapiens2.cli.bench_cmd import register
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["bench", "--threads", "1"])
+    declared = {f.name for f in compile_options.CompileOptions.__dataclass_fields__.values()
+                if "bench" in getattr(f.metadata.get("flag"), "commands", ())}  # fmt: skip
+    assert "threads" in declared and all(hasattr(args, name) for name in declared)  # every bench-declared field is a flag
+    cache = _StopAtCache()
+    settings = BenchSettings(runs=1, warmup=0, threads=1, compile_options={"deconv": "native"})
+    spec = RowSpec("seg", SIZE, "onnx", "fp32")
+    with pytest.raises(UserError, match="stop here"):
+        bundle_opener(spec, Weights("seg", arch=TINY_ARCH, seed=1), cache, settings)(RowResult(spec))
+    assert (cache.asked[0].deconv, cache.asked[0].threads) == ("native", 1)  # not ONNX's default phase form

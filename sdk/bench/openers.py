@@ -97,8 +97,9 @@ def bundle_opener(spec: RowSpec, weights: Weights, cache: BundleCache, settings:
 
     def open_row(row: RowResult) -> Opened:
         options = CompileOptions(
-            target=spec.target, input_size=spec.input_size, precision=spec.precision, attention=spec.attention, threads=settings.threads
-        )
+            target=spec.target, input_size=spec.input_size, precision=spec.precision, attention=spec.attention,
+            threads=settings.threads, **settings.compile_options,
+        )  # fmt: skip
         entry = cache.get(weights, options, on_stage)
         describe_bundle(row, entry.bundle, entry.cached)
         rss = settled_rss()

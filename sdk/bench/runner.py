@@ -250,6 +250,7 @@ def _new_report(settings: BenchSettings, weights: Mapping[str, str]) -> BenchRep
         "warmup": settings.warmup,
         "batch": settings.batch,
         "threads": settings.threads,
+        "compile_options": dict(settings.compile_options),
         "ratio": RATIO,
         "reference": REFERENCE,
         "weights": dict(weights),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sapiens2.errors import UserError
 
@@ -19,6 +21,9 @@ class BenchSettings:
     batch: int = 1
     threads: int = DEFAULT_THREADS
     mediapipe_venv: Path | None = None  # MediaPipe rows are added when set
+    # Compile options declared for the bench (``Flag(commands=...)`` with "bench"), other than the threads
+    # above: every bundle the matrix compiles gets them.
+    compile_options: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.runs < 1 or self.warmup < 0 or self.batch < 1 or self.threads < 1:

@@ -40,7 +40,7 @@ from ..models import ATTENTION_KINDS, TASKS
 from .compile_cmd import parse_arch
 from .stages import STAGE_LABELS
 from .errors import UserError
-from .option_flags import add_option_flags
+from .option_flags import add_option_flags, options_from_flags
 from .outputs import check_output_folder
 from .progress import StepBar, step_bar
 from .sizes import parse_size
@@ -81,7 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help=f"timed rounds per row (default {DEFAULT_RUNS})")
     parser.add_argument("--warmup", type=int, default=DEFAULT_WARMUP, help=f"untimed rounds first (default {DEFAULT_WARMUP})")
     parser.add_argument("--batch", type=int, default=1, help="also measure throughput at this batch size (default 1: no)")
-    add_option_flags(parser, "bench")  # --threads, declared once with the compile options
+    add_option_flags(parser, "bench")  # --threads and any compile option declared for the bench
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"compiled-bundle cache (default {DEFAULT_CACHE})")
     parser.add_argument("--out", type=Path, help="write bench.json, bench.md and the PNG charts into this folder")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of the table")
@@ -104,7 +104,9 @@ def run(args: argparse.Namespace) -> int:
     stderr = Console(stderr=True)
     if args.out is not None:
         check_output_folder(args.out)
-    settings = BenchSettings(args.runs, args.warmup, args.batch, args.threads, args.mediapipe_venv if args.mediapipe else None)
+    declared = options_from_flags(args, "bench")
+    threads = declared.pop("threads")
+    settings = BenchSettings(args.runs, args.warmup, args.batch, threads, args.mediapipe_venv if args.mediapipe else None, declared)
     if args.bundles:
         given = [f"--{name.replace('_', '-')}" for name in MATRIX_OPTIONS if getattr(args, name) is not None]
         if given:
