@@ -35,6 +35,7 @@ from sapiens2.models.outputs import RAW_OUTPUTS
 from sapiens2.pipelines import ModelIO
 from sapiens2.predictor import Predictor
 from sapiens2.serve import BatchingEngine, ServedModel, ServeSettings, attach_engine, create_app
+from sapiens2.serve.logs import uvicorn_log_config
 from sapiens2.serve.models import choose_attention
 from sapiens2.targets.torch.model_runner import TorchModelRunner
 
@@ -136,7 +137,7 @@ def time_served(url: str, body: bytes, clients: int, requests: int) -> list[floa
 
 def start_server(settings: ServeSettings) -> tuple:
     app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning", log_config=uvicorn_log_config()))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:

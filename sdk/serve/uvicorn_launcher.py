@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from .app import attach_engine, create_app
 from .engine import BatchingEngine
+from .logs import uvicorn_log_config
 from .models import LoadOptions, ModelSpec, load_models
 from .settings import ServeSettings
 
@@ -31,6 +32,7 @@ def serve_embedded(specs: list[ModelSpec], options: LoadOptions, settings: Serve
             port=settings.port,
             timeout_graceful_shutdown=int(settings.request_timeout_s) + 1,
             log_level="warning",
+            log_config=uvicorn_log_config(),
         )
     )
     failure: list[Exception] = []
