@@ -245,3 +245,18 @@ def test_an_image_larger_than_opencv_decodes_is_refused_with_its_size(tmp_path: 
     (tmp_path / "huge.png").write_bytes(png)
     argv = ["predict", str(tmp_path / "huge.png"), *POSE, "--out", str(tmp_path / "out")]
     refused(capsys, argv, "has 1600000000 pixels, more than the 1073741824 pixels OpenCV decodes")
+
+
+def test_a_head_of_another_label_set_loads_when_its_metadata_names_the_labels(tmp_path: Path) -> None:
+    """17 keypoints are refused alone (above) but load with a .json beside them naming 17 keypoints."""
+    from sapiens2.checkpoints import load_model
+    from sapiens2.errors import CheckpointError
+
+    def seventeen(state: dict) -> None:
+        state.update({k: state[k][:17].clone() for k in ("decode_head.conv_pose.weight", "decode_head.conv_pose.bias")})
+
+    path = _edited_checkpoint(tmp_path / "coco17.safetensors", seventeen)
+    with pytest.raises(CheckpointError, match="17 keypoints"):
+        load_model(path)
+    path.with_suffix(".json").write_text(json.dumps({"keypoints": {"names": [f"k{index}" for index in range(17)]}}))
+    assert load_model(path).decode_head.conv_pose.out_channels == 17

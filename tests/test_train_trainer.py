@@ -84,7 +84,8 @@ def test_distillation_pulls_the_student_features_toward_the_teacher(tmp_path, da
     torch.manual_seed(0)
     # LayerScale 1 instead of the near-identity 1e-4, so that attention shapes the features as in a trained model.
     teacher_model = build_task_model("pose", arch, head=head, img_size=(64, 64), layer_scale_init_value=1.0, pos_embed_rope_dtype="fp32")
-    teacher = save_model_file(teacher_model.state_dict(), tmp_path / "teacher", {"task": "pose"})
+    names = {"names": [f"point{index}" for index in range(5)]}  # a label set of its own, named as training names it
+    teacher = save_model_file(teacher_model.state_dict(), tmp_path / "teacher", {"task": "pose", "keypoints": names})
     student = tiny_pose_config(dataset, tmp_path / "student", schedule={"iters": 12, "warmup_iters": 0})
     student["model"] |= {"arch": arch, "img_size": [64, 64], "init_from": str(teacher), "attention": "windowed", "attention_window": 1}
     student["distill"] = {"teacher": str(teacher), "output_weight": 0.0, "feature_weight": 1.0, "feature_layers": [-2]}

@@ -8,8 +8,10 @@ becomes a ``CheckpointError`` naming the problem here, before the model is built
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
+from pathlib import Path
 
 import torch
 
@@ -77,6 +79,8 @@ def _missing_stage_keys(state_dict: Mapping[str, torch.Tensor]) -> list[str]:
 
 
 def _check_output_count(source: object, layout: CheckpointLayout) -> None:
+    """The head's keypoint / class count must be the official set's, or named by the checkpoint's own
+    metadata (``<name>.json`` beside it, as ``sapiens2 train`` writes for a dataset's label set)."""
     head = layout.head or {}
     if layout.task == "pose":
         count, known, what = head["out_channels"], len(keypoint_metadata().names), "keypoints"
@@ -84,8 +88,21 @@ def _check_output_count(source: object, layout: CheckpointLayout) -> None:
         count, known, what = head["num_classes"], len(segmentation_metadata().names), "classes"
     else:
         return
-    if count != known:
-        raise CheckpointError(
-            f"{source} is a {layout.task} model with {count} {what}, but the SDK's {what} metadata (names, skeleton, "
-            f"colours) describes the official {known}: this head was not trained with the Sapiens2 label set"
-        )
+    if count == known or len(sidecar_label_names(source, what)) == count:
+        return
+    raise CheckpointError(
+        f"{source} is a {layout.task} model with {count} {what}, but the SDK's {what} metadata (names, skeleton, "
+        f"colours) describes the official {known}: this head was not trained with the Sapiens2 label set (a "
+        f"checkpoint of your own label set needs its {what} named in a .json beside it, as `sapiens2 train` writes)"
+    )
+
+
+def sidecar_label_names(source: object, what: str) -> list[str]:
+    """The ``names`` of ``what`` (keypoints, classes) in the metadata beside a local checkpoint file, if any."""
+    try:
+        sidecar = Path(str(source)).with_suffix(".json")
+        entry = json.loads(sidecar.read_text(encoding="utf-8")).get(what) if sidecar.is_file() else None
+    except (OSError, ValueError):
+        return []
+    names = entry.get("names") if isinstance(entry, dict) else None
+    return [str(name) for name in names] if isinstance(names, list) else []

@@ -207,6 +207,9 @@ class Trainer:
         keypoint_set = getattr(self.train_set, "keypoint_set", None)
         if keypoint_set is not None:
             metadata["keypoints"] = keypoint_set.to_json()
+        classes = getattr(self.train_set, "classes", None)
+        if classes is not None:
+            metadata["classes"] = {"names": list(classes)}
         if self.config.distill.teacher:
             metadata["teacher"] = self.config.distill.teacher
         path = self.out_dir / "model.safetensors"
