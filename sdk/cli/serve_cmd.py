@@ -64,6 +64,8 @@ def model_specs(args: argparse.Namespace) -> list:
         name, separator, path = entry.partition("=") if "=" in entry else ("", "", entry)
         # Absolute paths: Ray replicas may start in another working directory.
         local = Path(path).expanduser()
+        if not path.startswith("hf://") and not local.exists():  # refused before the server starts, not after
+            raise UserError(f"checkpoint {path} does not exist: give a .safetensors file, a bundle directory or hf://org/repo/file")
         checkpoint = str(local.resolve()) if local.exists() else path
         specs.append(ModelSpec(name=name or None, checkpoint=checkpoint))
     if args.arch or args.task:
