@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -35,13 +37,21 @@ def test_serve_is_a_listed_command(capsys: pytest.CaptureFixture) -> None:
         (["-c", POSE, "--api-key-file", "/nonexistent/keys"], "does not exist"),
         (["-c", POSE, "--max-batch", "0"], "max batch (--max-batch) must be positive"),
         (["-c", "/nonexistent/model.safetensors", "--port", "0"], "/nonexistent/model.safetensors"),
-        (["-c", POSE, "-c", POSE, "--input-size", "128x96", "--port", "0"], "two models are named 'pose'"),
     ],
 )
 def test_serve_mistakes_end_in_one_line_and_exit_2(args, words, capsys: pytest.CaptureFixture) -> None:
     assert main(["serve", *args]) == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error.startswith("sapiens2 serve: error:") and words in error
+
+
+def test_a_model_that_cannot_load_stops_the_started_server_with_one_line() -> None:
+    """Found while the models load behind a started server: run as the command it is (its own process)."""
+    args = ["-c", POSE, "-c", POSE, "--input-size", "128x96", "--port", str(free_port())]
+    done = subprocess.run([sys.executable, "-m", "sapiens2.cli.main", "serve", *args], capture_output=True, text=True, timeout=120)
+    error = done.stderr.strip().splitlines()[-1]
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert error.startswith("sapiens2 serve: error:") and "two models are named 'pose'" in error
 
 
 def test_short_api_keys_are_refused(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
