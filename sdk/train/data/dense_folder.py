@@ -12,30 +12,22 @@ from typing import Any
 import cv2
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
 from sapiens2.processing.normalize import normalize
 
 from .errors import DatasetError
-from .folder_pairs import paired_files
+from .folder_pairs import PairedFolderDataset
 from .photometric import photometric_distortion
 
 
-class DenseArrayDataset(Dataset):
+class DenseArrayDataset(PairedFolderDataset):
     """(image, target, mask) samples for ``task`` in normal | albedo, at ``input_size`` (W, H)."""
 
     def __init__(self, root: str | Path, task: str, input_size: tuple[int, int] = (768, 1024), augment: bool = True, seed: int = 0) -> None:
         if task not in ("normal", "albedo"):
             raise DatasetError(f"folders of arrays hold normal or albedo targets, not {task!r}")
-        self.root, self.task = Path(root), task
-        self.pairs = paired_files(self.root, "targets", (".npy",))
-        self.input_size, self.augment, self.seed, self.epoch = tuple(input_size), augment, seed, 0
-
-    def __len__(self) -> int:
-        return len(self.pairs)
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
+        super().__init__(root, "targets", (".npy",), input_size, augment, seed)
+        self.task = task
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         image_path, target_path = self.pairs[index]

@@ -1,8 +1,11 @@
-"""Pair each image of ``images/`` with the file of the same stem in a target folder; a clear error otherwise."""
+"""Pair each image of ``images/`` with the file of the same stem in a target folder (a clear error otherwise), and the
+dataset base both folder formats (seg labels, dense arrays) share."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from torch.utils.data import Dataset
 
 from .errors import DatasetError
 
@@ -23,3 +26,20 @@ def paired_files(root: Path, target_folder: str, target_suffixes: tuple[str, ...
     if not images:
         raise DatasetError(f"{images_dir} holds no images ({', '.join(IMAGE_SUFFIXES)})")
     return [(p, targets[p.stem]) for p in images]
+
+
+class PairedFolderDataset(Dataset):
+    """A dataset of ``images/`` + ``<target_folder>/`` file pairs under ``root``, augmented per epoch."""
+
+    def __init__(
+        self, root: str | Path, target_folder: str, target_suffixes: tuple[str, ...], input_size: tuple[int, int], augment: bool, seed: int
+    ) -> None:
+        self.root = Path(root)
+        self.pairs = paired_files(self.root, target_folder, target_suffixes)
+        self.input_size, self.augment, self.seed, self.epoch = tuple(input_size), augment, seed, 0
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch

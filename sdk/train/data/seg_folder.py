@@ -13,37 +13,28 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
 from sapiens2.processing.normalize import normalize
 
 from .errors import DatasetError
-from .folder_pairs import paired_files
+from .folder_pairs import PairedFolderDataset
 from .keypoint_set import KeypointSet
 from .photometric import photometric_distortion
 
 IGNORE = 255
 
 
-class SegFolderDataset(Dataset):
+class SegFolderDataset(PairedFolderDataset):
     """(image, labels) samples at ``input_size`` (W, H)."""
 
     def __init__(
         self, root: str | Path, classes: Sequence[str] | None = None, input_size: tuple[int, int] = (768, 1024), augment: bool = True, seed: int = 0
     ) -> None:
-        self.root = Path(root)
+        super().__init__(root, "labels", (".png",), input_size, augment, seed)
         self.classes = tuple(classes) if classes else _read_classes(self.root)
-        self.pairs = paired_files(self.root, "labels", (".png",))
         swaps = KeypointSet.from_category({"keypoints": self.classes}).flip_indices
         self.flip_lut = np.arange(256, dtype=np.uint8)
         self.flip_lut[: len(swaps)] = swaps
-        self.input_size, self.augment, self.seed, self.epoch = tuple(input_size), augment, seed, 0
-
-    def __len__(self) -> int:
-        return len(self.pairs)
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         image_path, label_path = self.pairs[index]
