@@ -8,11 +8,12 @@ import math
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from sapiens2.processing.topdown import TopdownCrop, udp_warp_matrix
 from sapiens2.train.data import CocoPoseDataset, DatasetError, DenseArrayDataset, KeypointSet, SegFolderDataset
 from sapiens2.train.data.heatmap_target import udp_gaussian_targets
-from sapiens2.train.data.pose_geometry import flip_horizontally, rotated_udp_matrix
+from sapiens2.train.data.pose_geometry import flip_horizontally, half_body_box, rotated_udp_matrix
 from sapiens2.train.labeling.mediapipe_keypoints import NAMES as MEDIAPIPE_NAMES
 from sapiens2.train.metrics import decode_to_crop
 from train_datasets import write_coco_dataset
@@ -92,6 +93,46 @@ def test_malformed_coco_files_are_user_errors(tmp_path) -> None:
     path.write_text(json.dumps({"images": [], "annotations": [], "categories": []}))
     with pytest.raises(DatasetError, match="exactly one category"):
         CocoPoseDataset(path)
+
+
+def test_half_body_crop_follows_the_official_rule() -> None:
+    # 7 upper keypoints (x 10-40, y 10-40) and 5 lower ones (x 15-35, y 60-100).
+    upper_points = np.column_stack([np.linspace(10, 40, 7), np.linspace(10, 40, 7)])
+    lower_points = np.column_stack([np.linspace(15, 35, 5), np.linspace(60, 100, 5)])
+    keypoints = np.concatenate([upper_points, lower_points]).astype(np.float32)
+    upper, lower = tuple(range(7)), tuple(range(7, 12))
+    visible = np.ones(12, dtype=bool)
+
+    class Draws:  # rng.random() answers in turn: apply? (< 0.3), then upper? (< 0.7); no extra draw allowed
+        def __init__(self, *values: float) -> None:
+            self.values = list(values)
+
+        def random(self) -> float:
+            return self.values.pop(0)
+
+    assert half_body_box(Draws(0.5), keypoints, visible, upper, lower) is None  # p 0.3 not drawn
+    assert half_body_box(Draws(0.1, 0.2), keypoints, visible, upper, lower).tolist() == [10, 10, 40, 40]
+    assert half_body_box(Draws(0.1, 0.9), keypoints, visible, upper, lower).tolist() == [15, 60, 35, 100]
+    two_lower = visible.copy()
+    two_lower[[7, 8, 9]] = False  # 9 visible, only 2 of them lower (< 3): the upper half, without a second draw
+    assert half_body_box(Draws(0.1), keypoints, two_lower, upper, lower).tolist() == [10, 10, 40, 40]
+    two_lower[0] = False  # 8 visible (< 9): never
+    assert half_body_box(Draws(0.1), keypoints, two_lower, upper, lower) is None
+
+
+def test_several_annotation_files_make_one_dataset_with_their_own_image_folders(tmp_path) -> None:
+    first = write_coco_dataset(tmp_path / "a", count=2, seed=1)
+    second = write_coco_dataset(tmp_path / "b", count=3, seed=2)
+    both = CocoPoseDataset([first, second], input_size=(48, 64), heatmap_size=(12, 16), sigma=1.0, augment=False)
+    alone = CocoPoseDataset(second, input_size=(48, 64), heatmap_size=(12, 16), sigma=1.0, augment=False)
+    assert len(both) == 5
+    # The third sample is the second file's first image, read from b/images, not a/images.
+    assert torch.equal(both[2]["image"], alone[0]["image"]) and torch.equal(both[2]["keypoints"], alone[0]["keypoints"])
+    data = json.loads(second.read_text())
+    data["categories"][0]["keypoints"][0] = "another_name"
+    second.write_text(json.dumps(data))
+    with pytest.raises(DatasetError, match="another keypoint set"):
+        CocoPoseDataset([first, second])
 
 
 def test_seg_folders_flip_left_and_right_classes(tmp_path) -> None:

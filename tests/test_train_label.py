@@ -14,7 +14,7 @@ from sapiens2.cli.main import main
 from sapiens2.train.data import CocoPoseDataset
 from sapiens2.train.labeling.coco_writer import coco_document, write_json_atomically
 from sapiens2.train.labeling.mediapipe_keypoints import NAMES, mediapipe_category
-from sapiens2.train.labeling.mediapipe_teacher import _annotation
+from sapiens2.train.labeling.mediapipe_teacher import _annotation, _distinct
 
 MEDIAPIPE_VENV = Path(os.environ.get("SAPIENS2_MEDIAPIPE_VENV", DEFAULT_VENV)).expanduser()
 
@@ -51,6 +51,16 @@ def test_a_labelled_dataset_trains_with_mediapipe_flip_pairs(tmp_path) -> None:
     assert dataset.keypoint_set.skeleton[0] == (0, 2)  # nose - left_eye, back to 0-based
 
 
+def test_two_crops_of_one_person_give_one_label() -> None:
+    landmarks = np.column_stack([np.linspace(10, 40, 33), np.linspace(10, 90, 33), np.full(33, 0.9)])
+    fewer_seen = landmarks.copy()
+    fewer_seen[:3, 2] = 0.1  # the same person from a second box, three keypoints less sure
+    elsewhere = landmarks + [200, 0, 0]
+    people = [_annotation(1, fewer_seen, 400, 100), _annotation(1, landmarks, 400, 100), _annotation(1, elsewhere, 400, 100)]
+    kept = _distinct(people)
+    assert [p["num_keypoints"] for p in kept] == [33, 33] and kept[0]["bbox"][0] == 10.0 and kept[1]["bbox"][0] == 210.0
+
+
 def test_label_refuses_missing_inputs(tmp_path, capsys) -> None:
     assert main(["label", str(tmp_path / "nope.mp4"), "--out", str(tmp_path / "out")]) == 2
     assert "no such image or video" in capsys.readouterr().err
@@ -64,8 +74,26 @@ def test_mediapipe_labels_the_packaged_person(tmp_path) -> None:
     out = tmp_path / "labels"
     assert main(["label", str(sample_image_path()), "--out", str(out), "--masks", "--venv", str(MEDIAPIPE_VENV)]) == 0
     data = json.loads((out / "annotations.json").read_text())
-    assert len(data["images"]) == 1 and data["annotations"][0]["num_keypoints"] >= 20
+    assert len(data["images"]) == 1 and len(data["annotations"]) == 1
+    seen = np.asarray(data["annotations"][0]["keypoints"]).reshape(33, 3)[:, 2] > 0
+    # A head-and-shoulders portrait: the face and both shoulders are labelled, the legs are not.
+    assert seen[[NAMES.index(n) for n in ("nose", "left_eye", "right_eye", "left_shoulder", "right_shoulder")]].all()
+    assert not seen[[NAMES.index(n) for n in ("left_knee", "right_knee", "left_ankle", "right_ankle")]].any()
     assert (out / data["images"][0]["file_name"]).is_file() and (out / "classes.txt").read_text().split() == ["background", "person"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not has_mediapipe(venv_python(MEDIAPIPE_VENV)), reason="MediaPipe venv not installed (set SAPIENS2_MEDIAPIPE_VENV)")
+def test_mediapipe_labels_each_person_hog_finds(tmp_path) -> None:
+    from sapiens2.samples import packaged_data_dir
+
+    frame = packaged_data_dir() / "images" / "vtest_frame536.jpg"  # five HOG boxes of pedestrians about 80 pixels tall
+    whole, boxes = tmp_path / "whole", tmp_path / "boxes"
+    assert main(["label", str(frame), "--out", str(whole), "--venv", str(MEDIAPIPE_VENV)]) == 0
+    assert main(["label", str(frame), "--out", str(boxes), "--detector", "hog", "--max-side", "768", "--venv", str(MEDIAPIPE_VENV)]) == 0
+    found = json.loads((boxes / "annotations.json").read_text())["annotations"]
+    assert len(found) >= 2 > len(json.loads((whole / "annotations.json").read_text())["annotations"])
+    assert len({a["id"] for a in found}) == len(found)
 
 
 def test_a_sapiens2_pose_checkpoint_labels_with_the_308_set(tmp_path) -> None:

@@ -43,8 +43,8 @@ class ModelConfig:
 class DataConfig:
     """Where the samples are and how they are read; ``format`` picks the dataset reader."""
 
-    train: str = ""
-    val: str | None = None
+    train: str | list[str] = ""  # several COCO files of one keypoint set may be listed
+    val: str | list[str] | None = None
     format: str = "coco"
     images: str | None = None
     val_images: str | None = None
@@ -52,6 +52,11 @@ class DataConfig:
     batch_size: int = 6
     workers: int = 0
     augment: bool = True
+    # The official RandomBBoxTransform of pose crops: shift 0.16 x box (p 0.3), scale 1 +- 0.5,
+    # rotation +-80 degrees (p 0.6); smaller amounts suit tiny students.
+    shift_factor: float = 0.16
+    scale_factor: float = 0.5
+    rotate_factor: float = 80.0
     heatmap_sigma: float = 6.0
 
 

@@ -16,6 +16,7 @@ from torch import nn
 from . import losses, metrics
 from .config import TrainConfig
 from .data import CocoPoseDataset, DenseArrayDataset, SegFolderDataset
+from .data.pose_geometry import BoxJitter
 from .model_setup import build_model, initialise_from
 
 FORMATS = {"pose": ("coco",), "seg": ("seg_folder",), "normal": ("arrays",), "albedo": ("arrays",)}  # pretrain: images
@@ -82,7 +83,9 @@ class PoseRecipe(TaskRecipe):
         heatmap = self.heatmap_size()
         # data.heatmap_sigma is in the official 256-row heatmap's pixels; it scales with the heatmap.
         sigma = self.config.data.heatmap_sigma * heatmap[1] / 256
-        return CocoPoseDataset(path, images, self.input_size, heatmap, sigma, augment, self.config.run.seed)
+        data = self.config.data
+        jitter = BoxJitter(data.shift_factor, data.scale_factor, data.rotate_factor)
+        return CocoPoseDataset(path, images, self.input_size, heatmap, sigma, augment, self.config.run.seed, jitter)
 
     def head_outputs(self, dataset: CocoPoseDataset) -> int:
         return dataset.num_keypoints

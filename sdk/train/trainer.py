@@ -101,6 +101,8 @@ class Trainer:
                 self._say(f"baseline val {self.recipe.metric_name}: {baseline:.4f} ({self.recipe.baseline_name})")
                 accelerator.log({f"val/baseline {self.recipe.metric_name}": baseline}, step=0)
             self._say(f"step 0: val {self.recipe.metric_name} {self.validate():.4f}")
+            if self._distils_features():
+                self._say(f"step 0: val feature cosine to the teacher {self.feature_cosine():.4f}")
         batches = self._batches(self.progress.step)
         started, metric = time.monotonic(), None
         bar = tqdm(total=config.schedule.iters, initial=self.progress.step, disable=not accelerator.is_main_process, unit="step")
@@ -121,6 +123,10 @@ class Trainer:
                 metric = self.validate()
                 accelerator.log({f"val/{self.recipe.metric_name}": metric}, step=step)
                 bar.write(f"step {step}: val {self.recipe.metric_name} {metric:.4f}")
+                if self._distils_features():
+                    cosine = self.feature_cosine()
+                    accelerator.log({"val/feature cosine": cosine}, step=step)
+                    bar.write(f"step {step}: val feature cosine to the teacher {cosine:.4f}")
             if step % config.run.save_every == 0 and step < config.schedule.iters:
                 save_training_state(accelerator, self.out_dir)
         bar.close()
@@ -139,6 +145,30 @@ class Trainer:
             value = self.recipe.evaluate(model, (self._to_device(b) for b in loader))
         model.train(was_training)
         return value
+
+    def feature_cosine(self) -> float:
+        """Mean token cosine of the student's tapped blocks (projected) to the teacher's, on the validation set.
+
+        What a feature distillation (the windowed-attention retrofit above all) is for: how close the
+        student's function is to its teacher's on images it did not train on.
+        """
+        model = self.accelerator.unwrap_model(self.model)
+        was_training = model.training
+        model.eval()
+        total = count = 0.0
+        loader = DataLoader(self.val_set, batch_size=self.config.data.batch_size, num_workers=self.config.data.workers)
+        with torch.no_grad(), self.accelerator.autocast():
+            for batch in loader:
+                images = batch["image"].to(self.accelerator.device)
+                _, features = model(images)
+                _, targets = self.teacher(images)
+                total += (1 - float(kd.feature_distillation(features, targets))) * len(images)
+                count += len(images)
+        model.train(was_training)
+        return total / max(count, 1)
+
+    def _distils_features(self) -> bool:
+        return self.teacher is not None and bool(self.config.distill.feature_layers)
 
     def _step(self, batch: dict[str, torch.Tensor]) -> float:
         config = self.config

@@ -1,14 +1,15 @@
 """Top-down pose samples from a COCO-style keypoint JSON, with the official training augmentations.
 
 Each annotation with at least two visible keypoints is one sample: its person box (the tight box of
-the visible keypoints, or the annotated ``bbox``) padded by 1.25, randomly flipped, shifted, scaled
-and rotated, cut out with the UDP warp, photometrically distorted, and turned into UDP Gaussian
+the visible keypoints, or the annotated ``bbox``) padded by 1.25, randomly flipped, cut to its upper
+or lower half, shifted, scaled and rotated, cut out with the UDP warp, photometrically distorted, and turned into UDP Gaussian
 heatmap targets. Validation samples skip every random step.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from .errors import DatasetError
 from .heatmap_target import crop_to_heatmap, udp_gaussian_targets
 from .keypoint_set import KeypointSet
 from .photometric import blur_and_dropout, photometric_distortion
-from .pose_geometry import flip_horizontally, keypoint_box, random_box_transform, rotated_udp_matrix
+from .pose_geometry import HALF_BODY_PADDING, BoxJitter, flip_horizontally, half_body_box, keypoint_box, random_box_transform, rotated_udp_matrix
 
 MIN_VISIBLE = 2
 FLIP_PROB = 0.5
@@ -32,29 +33,42 @@ PHOTOMETRIC_PROB = 0.8
 
 
 class CocoPoseDataset(Dataset):
-    """(image, heatmaps, weights, keypoints) samples; ``input_size`` and ``heatmap_size`` are (W, H)."""
+    """(image, heatmaps, weights, keypoints) samples; ``input_size`` and ``heatmap_size`` are (W, H).
+
+    ``annotations`` may name several files of one keypoint set (e.g. footage labelled with different
+    options); each file's images are found under ``images`` or, by default, the file's own folder.
+    """
 
     def __init__(
         self,
-        annotations: str | Path,
+        annotations: str | Path | Sequence[str | Path],
         images: str | Path | None = None,
         input_size: tuple[int, int] = (768, 1024),
         heatmap_size: tuple[int, int] = (192, 256),
         sigma: float = 6.0,
         augment: bool = True,
         seed: int = 0,
+        jitter: BoxJitter | None = None,
     ) -> None:
-        self.path = Path(annotations)
-        data = _read_json(self.path)
-        self.image_root = Path(images) if images else self.path.parent
-        self.keypoint_set = KeypointSet.from_category(_keypoint_category(data, self.path))
+        paths = [Path(annotations)] if isinstance(annotations, (str, Path)) else [Path(a) for a in annotations]
+        if not paths:
+            raise DatasetError("no annotation file given")
         self.input_size, self.heatmap_size = tuple(input_size), tuple(heatmap_size)
-        self.sigma, self.augment, self.seed = sigma, augment, seed
+        self.sigma, self.augment, self.seed, self.jitter = sigma, augment, seed, jitter or BoxJitter()
         self.epoch = 0
-        files = {img["id"]: img["file_name"] for img in data.get("images", [])}
-        self.samples = [s for s in (self._sample(a, files) for a in data.get("annotations", [])) if s is not None]
+        self.samples: list[dict[str, Any]] = []
+        for path in paths:
+            data = _read_json(path)
+            keypoint_set = KeypointSet.from_category(_keypoint_category(data, path))
+            if path is paths[0]:
+                self.keypoint_set = keypoint_set
+            elif keypoint_set.names != self.keypoint_set.names:
+                raise DatasetError(f"{path} has another keypoint set than {paths[0]}: one dataset needs one set of keypoint names")
+            root = Path(images) if images else path.parent
+            files = {img["id"]: root / img["file_name"] for img in data.get("images", [])}
+            self.samples += [s for s in (self._sample(a, files, path) for a in data.get("annotations", [])) if s is not None]
         if not self.samples:
-            raise DatasetError(f"{self.path} has no annotation with at least {MIN_VISIBLE} visible keypoints")
+            raise DatasetError(f"{', '.join(map(str, paths))} has no annotation with at least {MIN_VISIBLE} visible keypoints")
 
     @property
     def num_keypoints(self) -> int:
@@ -71,17 +85,22 @@ class CocoPoseDataset(Dataset):
         sample = self.samples[index]
         image = cv2.imread(str(sample["file"]), cv2.IMREAD_COLOR)
         if image is None:
-            raise DatasetError(f"cannot read image {sample['file']} named in {self.path}")
+            raise DatasetError(f"cannot read image {sample['file']}")
         keypoints, visible = sample["keypoints"].copy(), sample["visible"].copy()
         rng = np.random.default_rng([self.seed, self.epoch, index])
         if self.augment and rng.random() < FLIP_PROB:
             image, keypoints, visible = flip_horizontally(image, keypoints, visible, self.keypoint_set.flip_indices)
         box = keypoint_box(keypoints, visible) if self.augment or sample["box"] is None else sample["box"]
-        center, scale = box_to_center_scale(box if box is not None else sample["box"], BOX_PADDING)
+        padding = BOX_PADDING
+        if self.augment:
+            half = half_body_box(rng, keypoints, visible, self.keypoint_set.upper, self.keypoint_set.lower)
+            if half is not None:
+                box, padding = half, HALF_BODY_PADDING
+        center, scale = box_to_center_scale(box if box is not None else sample["box"], padding)
         scale = fix_aspect_ratio(scale, self.input_size[0] / self.input_size[1])
         degrees = 0.0
         if self.augment:
-            center, scale, degrees = random_box_transform(rng, center, scale)
+            center, scale, degrees = random_box_transform(rng, center, scale, self.jitter)
         matrix = rotated_udp_matrix(center, scale, self.input_size, degrees)
         crop = cv2.warpAffine(image, matrix, self.input_size, flags=cv2.INTER_LINEAR, borderValue=0)
         points = keypoints @ matrix[:, :2].T + matrix[:, 2]
@@ -101,16 +120,16 @@ class CocoPoseDataset(Dataset):
             "keypoints_hm": torch.from_numpy(points_hm),
         }
 
-    def _sample(self, annotation: dict[str, Any], files: dict[Any, str]) -> dict[str, Any] | None:
+    def _sample(self, annotation: dict[str, Any], files: dict[Any, Path], path: Path) -> dict[str, Any] | None:
         raw = annotation.get("keypoints")
         if raw is None or len(raw) != 3 * self.num_keypoints:
             got = "none" if raw is None else f"{len(raw)} numbers"
             raise DatasetError(
-                f"{self.path}: annotation {annotation.get('id')} has {got} for keypoints; expected "
+                f"{path}: annotation {annotation.get('id')} has {got} for keypoints; expected "
                 f"{3 * self.num_keypoints} (x, y, v for each of the category's {self.num_keypoints} keypoints)"
             )
         if annotation.get("image_id") not in files:
-            raise DatasetError(f"{self.path}: annotation {annotation.get('id')} refers to image_id {annotation.get('image_id')}, which is not in 'images'")
+            raise DatasetError(f"{path}: annotation {annotation.get('id')} refers to image_id {annotation.get('image_id')}, which is not in 'images'")
         triples = np.asarray(raw, dtype=np.float32).reshape(-1, 3)
         visible = triples[:, 2] > 0
         if visible.sum() < MIN_VISIBLE:
@@ -119,7 +138,7 @@ class CocoPoseDataset(Dataset):
         if annotation.get("bbox"):
             x, y, w, h = (float(v) for v in annotation["bbox"])
             box = np.array([x, y, x + w, y + h], dtype=np.float32)
-        return {"file": self.image_root / files[annotation["image_id"]], "keypoints": triples[:, :2], "visible": visible, "box": box}
+        return {"file": files[annotation["image_id"]], "keypoints": triples[:, :2], "visible": visible, "box": box}
 
 
 def _read_json(path: Path) -> dict[str, Any]:

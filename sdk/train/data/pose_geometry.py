@@ -7,13 +7,55 @@ rotation about the box centre, so training targets and inference decoding agree.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-# Official RandomBBoxTransform: shift 0.16 * scale (p 0.3), scale factor 1 +- 0.5 (always), rotation 80 deg (p 0.6).
-SHIFT_FACTOR, SHIFT_PROB = 0.16, 0.3
-SCALE_FACTOR = 0.5
-ROTATE_FACTOR, ROTATE_PROB = 80.0, 0.6
+from ..config import DataConfig
+
+# Official RandomBBoxTransform: the shift and rotation happen with these probabilities (amounts: the config).
+SHIFT_PROB, ROTATE_PROB = 0.3, 0.6
+_OFFICIAL = DataConfig()
+
+
+@dataclass(frozen=True)
+class BoxJitter:
+    """How far the random box transform may move, scale and turn a box; the official amounts by default.
+
+    A model of a few million parameters learning from a few hundred frames fits better with less
+    (``data.rotate_factor`` and ``data.scale_factor`` in the training config).
+    """
+
+    shift_factor: float = _OFFICIAL.shift_factor
+    scale_factor: float = _OFFICIAL.scale_factor
+    rotate_factor: float = _OFFICIAL.rotate_factor
+
+
+# Official RandomHalfBody: p 0.3 on people with >= 9 visible keypoints, the upper half preferred 0.7,
+# at least 2 upper / 3 lower keypoints, the half's box padded 1.5 (not 1.25).
+HALF_BODY_PROB, HALF_BODY_MIN_VISIBLE, UPPER_PREFERRED = 0.3, 9, 0.7
+MIN_UPPER, MIN_LOWER = 2, 3
+HALF_BODY_PADDING = 1.5
+
+
+def half_body_box(
+    rng: np.random.Generator, keypoints: np.ndarray, visible: np.ndarray, upper: tuple[int, ...], lower: tuple[int, ...]
+) -> np.ndarray | None:
+    """The official random half-body crop: the box of the upper or lower body's visible keypoints, or None.
+
+    Teaches a top-down model the crops users give it (a portrait, legs in a close-up), not only whole people.
+    """
+    if not upper or visible.sum() < HALF_BODY_MIN_VISIBLE or rng.random() >= HALF_BODY_PROB:
+        return None
+    seen_upper = [i for i in upper if visible[i]]
+    seen_lower = [i for i in lower if visible[i]]
+    if len(seen_lower) < MIN_LOWER:
+        chosen = seen_upper
+    elif len(seen_upper) < MIN_UPPER:
+        chosen = seen_lower
+    else:
+        chosen = seen_upper if rng.random() < UPPER_PREFERRED else seen_lower
+    return keypoint_box(keypoints[chosen], np.ones(len(chosen), dtype=bool)) if len(chosen) >= MIN_UPPER else None
 
 
 def keypoint_box(keypoints: np.ndarray, visible: np.ndarray) -> np.ndarray | None:
@@ -35,8 +77,10 @@ def rotated_udp_matrix(center: np.ndarray, scale: np.ndarray, input_size: tuple[
     return np.concatenate([linear, offset[:, None]], axis=1).astype(np.float32)
 
 
-def random_box_transform(rng: np.random.Generator, center: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """The official random shift / scale / rotation of a box, truncated normals in [-1, 1]."""
+def random_box_transform(
+    rng: np.random.Generator, center: np.ndarray, scale: np.ndarray, jitter: BoxJitter
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """The official random shift / scale / rotation of a box, truncated normals in [-1, 1] times ``jitter``."""
 
     def draw(size: int | None = None) -> np.ndarray:
         from scipy.stats import truncnorm  # imported on use: scipy's import adds warnings filters
@@ -44,9 +88,9 @@ def random_box_transform(rng: np.random.Generator, center: np.ndarray, scale: np
         return truncnorm.rvs(-1, 1, size=size, random_state=rng)
 
     if rng.random() < SHIFT_PROB:
-        center = center + draw(2).astype(np.float32) * SHIFT_FACTOR * scale
-    scale = scale * np.float32(1 + draw() * SCALE_FACTOR)
-    degrees = float(draw() * ROTATE_FACTOR) if rng.random() < ROTATE_PROB else 0.0
+        center = center + draw(2).astype(np.float32) * jitter.shift_factor * scale
+    scale = scale * np.float32(1 + draw() * jitter.scale_factor)
+    degrees = float(draw() * jitter.rotate_factor) if rng.random() < ROTATE_PROB else 0.0
     return center.astype(np.float32), scale.astype(np.float32), degrees
 
 

@@ -1,48 +1,19 @@
-"""Labels frames with MediaPipe's pose landmarker; started by ``mediapipe_teacher`` inside the MediaPipe venv.
+"""Labels saved frames with MediaPipe's pose landmarker; started by ``mediapipe_teacher`` inside the MediaPipe venv.
 
-Usage: ``python mediapipe_label_worker.py JOB.json``. The job names the sources (images or videos),
-the frames folder, every how many video frames to take one, the largest side of a saved frame, and
-whether to save person masks. For every frame it saves ``frames/<name>.jpg`` (and
-``masks/<name>.png``, 0 background / 1 person) and prints one JSON line: the file, its size and the
-33 landmarks as (x, y, visibility) in saved-frame pixels, or null when no person was found. Only the
-standard library, mediapipe and OpenCV may be imported here: this file runs outside the SDK's
-environment.
+Usage: ``python mediapipe_label_worker.py JOB.json``. The job names the dataset folder, whether to
+save person masks, the folder of ``mediapipe_person_crop`` (shared with the bench's worker), and the
+frames (``frames/<name>.jpg``, already written by the SDK) with the person boxes to label in each,
+or null for the whole frame. Each box is labelled in a crop of its own (MediaPipe's landmarker finds
+one person per image). For every frame it prints one JSON line: the file and a list of people, each
+33 landmarks as (x, y, visibility) in frame pixels; with masks it saves ``masks/<name>.png`` (0
+background, 1 person: the union of the people found; no file when nobody was found, so a missed
+person never becomes background). Only the standard library, mediapipe, numpy and OpenCV may be
+imported here: this file runs outside the SDK's environment.
 """
 
 import json
 import os
 import sys
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
-
-
-def frames(source, every, max_side):
-    """(name, BGR frame) pairs of an image or of every ``every``-th frame of a video, downscaled to ``max_side``."""
-    import cv2
-
-    stem = os.path.splitext(os.path.basename(source["path"]))[0]
-    prefix = source["prefix"]
-    if source["path"].lower().endswith(IMAGE_SUFFIXES):
-        found = [(f"{prefix}{stem}", cv2.imread(source["path"], cv2.IMREAD_COLOR))]
-    else:
-        found = []
-        capture = cv2.VideoCapture(source["path"])
-        index = 0
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            if index % every == 0:
-                found.append((f"{prefix}{stem}_{index:06d}", frame))
-            index += 1
-        capture.release()
-    for name, frame in found:
-        if frame is None:
-            continue
-        scale = min(1.0, max_side / max(frame.shape[:2]))
-        if scale < 1.0:
-            frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        yield name, frame
 
 
 def main():
@@ -53,26 +24,37 @@ def main():
 
     import cv2
     import mediapipe as mp
+    import numpy as np
+
+    sys.path.insert(0, job["crop_module_dir"])
+    from mediapipe_person_crop import landmarks_in_box
 
     # model_complexity=1 ("full") is the one model the wheel ships; 0 and 2 download at run time.
     pose = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=job["masks"])
     out = job["out_dir"]
-    os.makedirs(os.path.join(out, "frames"), exist_ok=True)
     if job["masks"]:
         os.makedirs(os.path.join(out, "masks"), exist_ok=True)
-    for source in job["sources"]:
-        for name, frame in frames(source, job["every"], job["max_side"]):
-            height, width = frame.shape[:2]
+    for entry in job["frames"]:
+        frame = cv2.imread(os.path.join(out, entry["file"]), cv2.IMREAD_COLOR)
+        height, width = frame.shape[:2]
+        people, mask = [], None
+        if entry["boxes"] is None:
             result = pose.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-            landmarks = None
             if result.pose_landmarks is not None:
-                landmarks = [[p.x * width, p.y * height, p.visibility] for p in result.pose_landmarks.landmark]
-            file_name = f"frames/{name}.jpg"
-            cv2.imwrite(os.path.join(out, file_name), frame, [cv2.IMWRITE_JPEG_QUALITY, 92])
-            if job["masks"] and result.segmentation_mask is not None:
-                cv2.imwrite(os.path.join(out, "masks", f"{name}.png"), (result.segmentation_mask > 0.5).astype("uint8"))
-            protocol.write(json.dumps({"source": source["path"], "file": file_name, "width": width, "height": height, "landmarks": landmarks}) + "\n")
-            protocol.flush()
+                people.append([[p.x * width, p.y * height, p.visibility] for p in result.pose_landmarks.landmark])
+            if result.segmentation_mask is not None:
+                mask = (result.segmentation_mask > 0.5).astype(np.uint8)
+        for box in entry["boxes"] or []:
+            points, person_mask = landmarks_in_box(pose, frame, box)
+            if points is not None:
+                people.append(points)
+            if person_mask is not None:
+                mask = person_mask if mask is None else mask | person_mask
+        if job["masks"] and mask is not None:
+            stem = os.path.splitext(os.path.basename(entry["file"]))[0]
+            cv2.imwrite(os.path.join(out, "masks", f"{stem}.png"), mask)
+        protocol.write(json.dumps({"file": entry["file"], "people": people}) + "\n")
+        protocol.flush()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -21,8 +20,8 @@ from sapiens2.processing.detection import HogPersonDetector
 from sapiens2.processing.visualize import KEYPOINT_SCORE_THRESHOLD
 
 from .coco_writer import annotation, coco_document, write_json_atomically
-from .mediapipe_label_worker import frames
-from .mediapipe_teacher import MIN_VISIBLE, frame_prefix
+from .frames import frames, save_frame
+from .mediapipe_teacher import MIN_VISIBLE
 
 
 def sapiens2_category() -> dict:
@@ -45,10 +44,8 @@ def label_with_sapiens2(
     (out_dir / "frames").mkdir(parents=True, exist_ok=True)
     images, annotations = [], []
     for source in sources:
-        job = {"path": str(Path(source).resolve()), "prefix": frame_prefix(Path(source))}
-        for name, frame in tqdm(frames(job, every, max_side), desc=f"labelling {Path(source).name}", unit="frame"):
-            file_name = f"frames/{name}.jpg"
-            cv2.imwrite(str(out_dir / file_name), frame, [cv2.IMWRITE_JPEG_QUALITY, 92])
+        for name, frame in tqdm(frames(Path(source), every, max_side), desc=f"labelling {Path(source).name}", unit="frame"):
+            file_name = save_frame(out_dir, name, frame)
             image_id = len(images) + 1
             height, width = frame.shape[:2]
             images.append({"id": image_id, "file_name": file_name, "width": width, "height": height, "source": str(source)})
