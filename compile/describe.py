@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ from sapiens2.processing import (
     keypoint_metadata,
     segmentation_metadata,
 )
+from sapiens2.processing.keypoint_sets import OFFICIAL_SOURCE, checkpoint_keypoint_set, keypoint_set_record
 
 from .options import CompileOptions
 from .samples import RESIZE_POLICIES
@@ -112,18 +114,12 @@ def decoding_params(task: str, options: CompileOptions) -> dict[str, Any]:
     return {"clamp": [0.0, 1.0]}
 
 
-def label_record(task: str) -> dict[str, Any] | None:
-    """Label names (and colours, flips, skeleton) from the packaged metadata, or None for dense maps."""
+def label_record(task: str, checkpoint: str | None = None) -> dict[str, Any] | None:
+    """Label names (and colours, flips, skeleton), or None for dense maps. Pose: the keypoint set named
+    beside ``checkpoint`` (a model trained on another dataset), else the packaged 308."""
     if task == "pose":
-        meta = keypoint_metadata()
-        return {
-            "source": "keypoints308.json",
-            "names": list(meta.names),
-            "flip_indices": list(meta.flip_indices),
-            "colors_rgb": meta.keypoint_colors_rgb.tolist(),
-            "skeleton_links": meta.skeleton_links.tolist(),
-            "skeleton_link_colors_rgb": meta.link_colors_rgb.tolist(),
-        }
+        keypoints = checkpoint_keypoint_set(checkpoint) if checkpoint else keypoint_metadata()
+        return keypoint_set_record(keypoints, source=Path(checkpoint).with_suffix(".json").name if checkpoint else OFFICIAL_SOURCE)
     if task == "seg":
         meta = segmentation_metadata()
         return {
@@ -170,7 +166,7 @@ def build_manifest(
         inputs=(input_spec(wrapper, options),),
         outputs=output_specs(wrapper, example_outputs, options.dynamic_batch),
         decoding=decoding_params(model.task, options),
-        labels=label_record(model.task),
+        labels=label_record(model.task, None if source.random_weights else source.path),
         artifacts=artifacts,
         sdk_version=__version__,
         created=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -12,6 +12,7 @@ from .errors import UserError
 from .limits import check_inference_memory
 from .models.outputs import RAW_OUTPUTS
 from .pipelines import ModelIO
+from .processing.keypoint_sets import checkpoint_keypoint_set, keypoint_set_from_record
 from .predictor import Predictor
 
 RANDOM_WEIGHTS_WARNING = "RANDOM WEIGHTS: this model was not trained; its outputs are meaningless"
@@ -35,6 +36,8 @@ def load(
     model's URL (``http://HOST:PORT/v1/models/NAME``: the server runs the whole pipeline; pass
     ``api_key=`` or set ``$SAPIENS2_API_KEY``).
 
+    A pose checkpoint with its own keypoint set (``model.json`` beside it, as ``sapiens2 train``
+    writes) predicts, flips and draws with that set; so does a bundle compiled from it.
     ``arch`` + ``task`` + ``random_weights=True`` builds an untrained model (tests, benchmarks);
     its results carry a loud warning. ``pipeline_options`` go to the task pipeline (pose:
     ``flip=True``, ``detector=...``). ``input_size`` is (height, width); default: the size the
@@ -62,7 +65,8 @@ def load(
     if problem:
         raise UserError(f"{problem} (input_size / --input-size)")
     check_inference_memory(model, size, batch_size)
-    io = ModelIO(task=model.task, input_size=size, output_names=RAW_OUTPUTS[model.task])
+    keypoints = checkpoint_keypoint_set(source) if model.task == "pose" and source is not None else None
+    io = ModelIO(task=model.task, input_size=size, output_names=RAW_OUTPUTS[model.task], keypoints=keypoints)
     meta |= {"runtime": "torch", "device": str(runner.device), "precision": runner.precision}
     if runner.quantization:
         meta["quantization"] = runner.quantization
@@ -119,14 +123,7 @@ def _load_bundle(
         )
     runtime = open_verified(bundle)
     spec = manifest.inputs[0]
-    io = ModelIO(
-        task=manifest.task,
-        input_size=tuple(manifest.export.input_size),
-        output_names=manifest.output_names,
-        input_name=spec.name,
-        pixel_layout=spec.layout if spec.normalization.in_graph else None,
-        canonical_focal_length=float(manifest.decoding.get("canonical_focal_length", 768.0)),
-    )
+    io = bundle_io(manifest)
     meta: dict[str, Any] = {"source": str(path), "runtime": runtime.name, "precision": manifest.precision}
     if manifest.random_weights:
         meta |= {"warning": RANDOM_WEIGHTS_WARNING, "random_weights": True}
@@ -134,3 +131,17 @@ def _load_bundle(
     if not manifest.export.dynamic_batch:
         batch_size = int(spec.shape[0])
     return Predictor(io, runtime.run, batch_size=batch_size, meta=meta, **pipeline_options)
+
+
+def bundle_io(manifest: Any) -> ModelIO:
+    """The I/O contract a bundle's ``Manifest`` records: what the shared pipelines feed its runtime."""
+    spec = manifest.inputs[0]
+    return ModelIO(
+        task=manifest.task,
+        input_size=tuple(manifest.export.input_size),
+        output_names=manifest.output_names,
+        input_name=spec.name,
+        pixel_layout=spec.layout if spec.normalization.in_graph else None,
+        canonical_focal_length=float(manifest.decoding.get("canonical_focal_length", 768.0)),
+        keypoints=keypoint_set_from_record(manifest.labels) if manifest.task == "pose" else None,
+    )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .processing.one_euro import OneEuroParams
-from .processing.smoothing import DEFAULT_SMOOTHING, PoseSmoother
+from .processing.smoothing import DEFAULT_SMOOTHING, PoseSmoother, keypoint_groups
 from .processing.tracking import PersonTracker, boxes_from_keypoints
 from .processing.video_io import VideoFrame, VideoSource
 from .results import PoseResult
@@ -29,9 +29,15 @@ if TYPE_CHECKING:
 class PoseTracking:
     """Gives each ``PoseResult`` its people's track IDs and (unless ``smoothing`` is None) smoothed keypoints."""
 
-    def __init__(self, smoothing: Mapping[str, OneEuroParams] | None = DEFAULT_SMOOTHING, tracker: PersonTracker | None = None) -> None:
+    def __init__(
+        self,
+        smoothing: Mapping[str, OneEuroParams] | None = DEFAULT_SMOOTHING,
+        tracker: PersonTracker | None = None,
+        keypoint_names: tuple[str, ...] | None = None,
+    ) -> None:
+        """``keypoint_names``: the model's keypoint set, which decides each keypoint's smoothing group (default: the 308)."""
         self.tracker = tracker or PersonTracker()
-        self.smoother = PoseSmoother(smoothing) if smoothing is not None else None
+        self.smoother = PoseSmoother(smoothing, keypoint_groups(keypoint_names)) if smoothing is not None else None
         self._last: PoseResult | None = None
 
     def __call__(self, result: PoseResult, timestamp: float) -> PoseResult:
@@ -82,7 +88,7 @@ def predict_frames(
     keypoint group, None for raw keypoints. ``frames_per_batch`` defaults to the predictor's
     batch size for files and 1 for cameras (a live view must not wait for a batch to fill).
     """
-    tracking = PoseTracking(smoothing) if predictor.task == "pose" else None
+    tracking = PoseTracking(smoothing, keypoint_names=predictor.io.keypoint_set.names) if predictor.task == "pose" else None
     propagate = tracking is not None and boxes is None and getattr(predictor.pipeline, "detector", None) is None
     size = frames_per_batch or (1 if source.is_camera else predictor.batch_size)
     for batch in _batches(iter(source), size):

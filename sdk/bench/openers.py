@@ -15,11 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from sapiens2.api import bundle_io
 from sapiens2.bundle import Bundle
 from sapiens2.compile import CompileOptions
 from sapiens2.compile.pipeline import Progress
 from sapiens2.samples import data_dir
 from sapiens2.errors import UserError
+from sapiens2.pipelines import ModelIO
 from sapiens2.targets.torch import quantizer as torch_quantizer
 from sapiens2.targets import Runtime, open_verified, runtime_class
 
@@ -45,6 +47,7 @@ class Opened:
     rss_before: int | None = None
     comparable: bool = True  # False for other models (MediaPipe): no fidelity figures
     own_peak_rss: Callable[[], int] | None = None  # for runners in another process
+    io: ModelIO | None = None  # the model's I/O contract, for the video figures (None: not a Sapiens2 model)
     close: Callable[[], None] | None = None
 
 
@@ -76,7 +79,7 @@ def torch_opener(reference: Reference, spec: RowSpec) -> RowOpener:
             start = time.perf_counter()
             runner.run(reference.batch(reference.layout))
             row.compile_s = time.perf_counter() - start  # the first call traces and compiles
-        return Opened(runner, open_batch_runner=lambda: runner, input_layout=reference.layout, rss_before=rss)
+        return Opened(runner, open_batch_runner=lambda: runner, input_layout=reference.layout, rss_before=rss, io=reference.io)
 
     return open_row
 
@@ -109,7 +112,10 @@ def bundle_opener(spec: RowSpec, weights: Weights, cache: BundleCache, settings:
             dynamic = cache.get(weights, replace(options, dynamic_batch=True), on_stage)
             return open_runtime(row, dynamic.bundle, settings)
 
-        return Opened(runtime, open_batch_runner=open_batch_runner, input_layout=input_layout(entry.bundle), rss_before=rss)
+        return Opened(
+            runtime, open_batch_runner=open_batch_runner, input_layout=input_layout(entry.bundle), rss_before=rss,
+            io=bundle_io(entry.bundle.manifest),
+        )  # fmt: skip
 
     return open_row
 
@@ -123,8 +129,8 @@ def given_bundle_opener(bundle: Bundle, settings: BenchSettings) -> RowOpener:
         if not bundle.manifest.export.dynamic_batch:
             if settings.batch > 1:
                 row.throughput_note = "the bundle has a fixed batch of 1 (compile it with --dynamic-batch)"
-            return Opened(runtime, input_layout=input_layout(bundle), rss_before=rss)
-        return Opened(runtime, open_batch_runner=lambda: runtime, input_layout=input_layout(bundle), rss_before=rss)
+            return Opened(runtime, input_layout=input_layout(bundle), rss_before=rss, io=bundle_io(bundle.manifest))
+        return Opened(runtime, open_batch_runner=lambda: runtime, input_layout=input_layout(bundle), rss_before=rss, io=bundle_io(bundle.manifest))
 
     return open_row
 

@@ -20,6 +20,7 @@ from sapiens2.compile import ExportWrapper
 from sapiens2.compile.fidelity import compare, summarize
 from sapiens2.compile.samples import Sample, fidelity_samples
 from sapiens2.compile.source import checkpoint_sha256, reference_wrapper
+from sapiens2.pipelines import ModelIO
 
 from .timing import Batch, Runner
 from .torch_runner import ModuleRunner, official_wrapper
@@ -54,6 +55,11 @@ class Reference:
     def sample(self) -> Sample:
         """The input every row is timed on."""
         return self.samples(self.layout)[0]
+
+    @property
+    def io(self) -> ModelIO:
+        """The reference's I/O contract, so that a ``Predictor`` can run it on video frames."""
+        return ModelIO(self.task, tuple(self.input_size), tuple(self.wrapper.output_names), self.input_name, self.layout)
 
     def batch(self, layout: str | None, size: int = 1) -> Batch:
         """The timed input in ``layout``, repeated ``size`` times along the batch axis."""

@@ -28,6 +28,7 @@ def headers(report: BenchReport) -> list[str]:
     batch = report.settings["batch"]
     columns = ["row", "median ms", "min-max ms", "vs eager"]
     columns += [f"img/s @{batch}", f"vs eager @{batch}"] if batch > 1 else []
+    columns += ["1-frame fps", f"video fps @{batch}"] if report.settings.get("video") else []
     columns += ["GOP/s", "of ceiling"]
     return columns + ["peak RSS", "added RSS", "artifact", "compile s", "1 - cos", "agreement", "delegated", "note"]
 
@@ -36,10 +37,11 @@ def table_sections(report: BenchReport) -> list[Section]:
     """One (title, rows of cells) per group, in report order."""
     batch = report.settings["batch"]
     groups = itertools.groupby(report.rows, key=lambda row: row.spec.group)
-    return [(f"{task} {size[0]}x{size[1]}", [_cells(row, batch) for row in rows]) for (task, size), rows in groups]
+    video = bool(report.settings.get("video"))
+    return [(f"{task} {size[0]}x{size[1]}", [_cells(row, batch, video) for row in rows]) for (task, size), rows in groups]
 
 
-def _cells(row: RowResult, batch: int) -> list[str]:
+def _cells(row: RowResult, batch: int, video: bool) -> list[str]:
     latency, throughput = row.latency, row.throughput
     cells = [
         row.spec.label,
@@ -52,6 +54,8 @@ def _cells(row: RowResult, batch: int) -> list[str]:
             _number(throughput and throughput.images_per_s, "{:.2f}"),
             _number(throughput and throughput.speedup, "{:.2f}x"),
         ]
+    if video:
+        cells += [_number(row.video and row.video.single_frame_fps, "{:.1f}"), _video_fps(row, batch)]
     return cells + [
         _number(row.achieved_gops, "{:.0f}"),
         _number(row.ceiling_fraction, "{:.2f}"),
@@ -64,6 +68,13 @@ def _cells(row: RowResult, batch: int) -> list[str]:
         _number(row.delegated_share, "{:.0%}"),
         _note(row),
     ]
+
+
+def _video_fps(row: RowResult, batch: int) -> str:
+    """The video path's frames/s, with the batch it ran at where a fixed-batch row could not use ``batch``."""
+    if row.video is None:
+        return "-"
+    return f"{row.video.video_path_fps:.1f}" + ("" if row.video.batch == batch else f" @{row.video.batch}")
 
 
 def _number(value: float | None, pattern: str) -> str:
@@ -140,6 +151,19 @@ def caption(report: BenchReport) -> str:
         f"vs eager: {settings['ratio']}; reference: {settings['reference']}. 1 - cos and agreement: worst case over "
         f"{len(settings.get('fidelity_inputs', []))} images against the reference. Peak RSS: the whole process during the "
         "row's calls, the reference model included; added: above the RSS before the row was opened."
+        f"{video_sentence(report)}"
+    )
+
+
+def video_sentence(report: BenchReport) -> str:
+    """How the video columns were measured ('' without --video)."""
+    video = report.settings.get("video")
+    if not video:
+        return ""
+    return (
+        f" Video: {video['frames']} frames of {video['source']}, whole pipeline (pose: whole-frame person boxes); "
+        "1-frame fps: decode then predict one frame at a time; video fps: background decoding, "
+        f"{video['batch']} frames per forward pass, tracking and smoothing (median of {video['rounds']} alternated rounds)."
     )
 
 

@@ -36,6 +36,29 @@ class Throughput:
         return self.batch * 1000 / self.timing.median_ms
 
 
+@dataclass(frozen=True)
+class VideoThroughput:
+    """Frames/s of one row on a clip: single-frame predict and the video path at ``batch`` frames per pass."""
+
+    batch: int
+    frames: int
+    single_frame_fps: float
+    video_path_fps: float
+
+    @property
+    def speedup(self) -> float:
+        return self.video_path_fps / self.single_frame_fps
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {
+            "batch": self.batch,
+            "frames": self.frames,
+            "single_frame_fps": self.single_frame_fps,
+            "video_path_fps": self.video_path_fps,
+            "speedup": self.speedup,
+        }
+
+
 @dataclass
 class RowResult:
     """One row's measurements; fields stay None where they do not apply or could not be measured."""
@@ -67,6 +90,7 @@ class RowResult:
     achieved_gops: float | None = None  # gflop / median latency
     ceiling: str | None = None  # the best GEMM of the row's precision class on this CPU, e.g. "onnxruntime u8s8"
     ceiling_fraction: float | None = None  # achieved_gops / that ceiling's GOP/s
+    video: VideoThroughput | None = None  # with --video: frames/s on the video path and of single-frame predict
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -112,6 +136,7 @@ class RowResult:
             "achieved_gops": self.achieved_gops,
             "ceiling": self.ceiling,
             "ceiling_fraction": self.ceiling_fraction,
+            "video": None if self.video is None else self.video.to_dict(),
             "warnings": list(self.warnings),
         }
 
@@ -201,6 +226,17 @@ _ROW_PROPERTIES: dict[str, Any] = {
     "achieved_gops": _OPTIONAL_NUMBER,
     "ceiling": _OPTIONAL_STRING,
     "ceiling_fraction": {"type": ["number", "null"], "minimum": 0},
+    "video": {
+        "type": ["object", "null"],
+        "required": ["batch", "frames", "single_frame_fps", "video_path_fps", "speedup"],
+        "properties": {
+            "batch": {"type": "integer", "minimum": 1},
+            "frames": {"type": "integer", "minimum": 1},
+            "single_frame_fps": {"type": "number", "exclusiveMinimum": 0},
+            "video_path_fps": {"type": "number", "exclusiveMinimum": 0},
+            "speedup": {"type": "number", "exclusiveMinimum": 0},
+        },
+    },
     "warnings": {"type": "array", "items": {"type": "string"}},
 }
 BENCH_SCHEMA: dict[str, Any] = {

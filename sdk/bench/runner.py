@@ -39,6 +39,7 @@ from .results import RECOMPUTED, BenchReport, RowResult, Throughput
 from .settings import BenchSettings
 from .timing import Runner, Timing, paired_speedup, time_alternately
 from .torch_runner import official_wrapper
+from .video_rows import VIDEO_ROUNDS, measure_video
 from .weights import Weights
 
 RATIO = "median over rounds of reference ms / row ms; each round runs the reference then the row (A B A B)"
@@ -168,22 +169,30 @@ def _measure(reference: Reference, row: RowResult, opened: Opened, settings: Ben
             row.added_rss_bytes = row.peak_rss_bytes - opened.rss_before
     if opened.comparable:
         row.fidelity, row.fidelity_source = reference.fidelity(opened.runner, opened.input_layout), RECOMPUTED
-    if settings.batch > 1:
-        row.throughput = _throughput(reference, row, opened, settings)
+    batch_runner = _batch_runner(row, opened, settings) if settings.batch > 1 else None
+    if batch_runner is not None:
+        row.throughput = _throughput(reference, batch_runner, opened.input_layout, settings)
+    if settings.video is not None and opened.io is not None:
+        runner, batch = (batch_runner, settings.batch) if batch_runner is not None else (opened.runner, 1)
+        row.video = measure_video(runner, opened.io, batch, settings.video, settings.video_frames)
 
 
-def _throughput(reference: Reference, row: RowResult, opened: Opened, settings: BenchSettings) -> Throughput | None:
-    """Batch-N timings against the reference at batch N; None (and a note) where the row has no batch-N runner."""
+def _batch_runner(row: RowResult, opened: Opened, settings: BenchSettings) -> Runner | None:
+    """The row's batch-N runner; None (and a note) where it has none."""
     if opened.open_batch_runner is None:
         row.throughput_note = row.throughput_note or "this row runs one image at a time"
         return None
     try:
-        runner = opened.open_batch_runner()
+        return opened.open_batch_runner()
     except UserError as error:  # e.g. a target whose bundles have a fixed batch: latency stands, throughput does not
         row.throughput_note = f"no batch {settings.batch}: {error}"
         return None
-    runner.run(reference.batch(opened.input_layout, settings.batch))  # a new shape: torch.compile recompiles, runtimes allocate
-    timings = _pair(reference, runner, opened.input_layout, settings.batch, settings)
+
+
+def _throughput(reference: Reference, runner: Runner, layout: str | None, settings: BenchSettings) -> Throughput:
+    """Batch-N timings against the reference at batch N."""
+    runner.run(reference.batch(layout, settings.batch))  # a new shape: torch.compile recompiles, runtimes allocate
+    timings = _pair(reference, runner, layout, settings.batch, settings)
     return Throughput(settings.batch, timings["row"], paired_speedup(timings["reference"], timings["row"]))
 
 
@@ -205,6 +214,8 @@ def _measure_reference(reference: Reference, row: RowResult, settings: BenchSett
     row.artifact_bytes = parameter_bytes(reference.wrapper)  # what a checkpoint of these weights holds
     if settings.batch > 1:
         row.throughput = Throughput(settings.batch, _alone(reference, settings.batch, settings), 1.0)
+    if settings.video is not None:
+        row.video = measure_video(reference.runner, reference.io, settings.batch, settings.video, settings.video_frames)
 
 
 def _alone(reference: Reference, size: int, settings: BenchSettings) -> Timing:
@@ -255,8 +266,13 @@ def _new_report(settings: BenchSettings, weights: Mapping[str, str]) -> BenchRep
         "reference": REFERENCE,
         "weights": dict(weights),
         "mediapipe": settings.mediapipe_venv is not None,
+        "video": None if settings.video is None else _video_settings(settings),
     }
     return BenchReport(described, machine_facts(), datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+def _video_settings(settings: BenchSettings) -> dict[str, str | int]:
+    return {"source": settings.video.name, "frames": settings.video_frames, "batch": settings.batch, "rounds": VIDEO_ROUNDS}
 
 
 def _record_inputs(report: BenchReport, reference: Reference) -> None:

@@ -8,14 +8,13 @@ becomes a ``CheckpointError`` naming the problem here, before the model is built
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
-from pathlib import Path
 
 import torch
 
 from ..models.heads.blocks import deconv_padding
+from ..processing.keypoint_sets import sidecar_record
 from ..processing.metadata import keypoint_metadata, segmentation_metadata
 from ..errors import CheckpointError
 from .infer import HEAD_PREFIX, CheckpointLayout
@@ -99,10 +98,5 @@ def _check_output_count(source: object, layout: CheckpointLayout) -> None:
 
 def sidecar_label_names(source: object, what: str) -> list[str]:
     """The ``names`` of ``what`` (keypoints, classes) in the metadata beside a local checkpoint file, if any."""
-    try:
-        sidecar = Path(str(source)).with_suffix(".json")
-        entry = json.loads(sidecar.read_text(encoding="utf-8")).get(what) if sidecar.is_file() else None
-    except (OSError, ValueError):
-        return []
-    names = entry.get("names") if isinstance(entry, dict) else None
-    return [str(name) for name in names] if isinstance(names, list) else []
+    entry = sidecar_record(source, what)
+    return [] if entry is None else [str(name) for name in entry["names"]]

@@ -33,7 +33,8 @@ from ..bench import (
 )
 from ..bench.cache import DEFAULT_CACHE
 from ..bench.mediapipe_baseline import DEFAULT_VENV
-from ..bench.settings import DEFAULT_RUNS, DEFAULT_WARMUP
+from ..bench.settings import DEFAULT_RUNS, DEFAULT_VIDEO_FRAMES, DEFAULT_WARMUP
+from ..bench.video_rows import SAMPLE_CLIP, bench_video
 from ..bundle import read_bundle
 from ..checkpoints import inspect_checkpoint
 from ..models import ATTENTION_KINDS, TASKS
@@ -81,6 +82,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help=f"timed rounds per row (default {DEFAULT_RUNS})")
     parser.add_argument("--warmup", type=int, default=DEFAULT_WARMUP, help=f"untimed rounds first (default {DEFAULT_WARMUP})")
     parser.add_argument("--batch", type=int, default=1, help="also measure throughput at this batch size (default 1: no)")
+    parser.add_argument(
+        "--video",
+        nargs="?",
+        const=SAMPLE_CLIP,
+        type=Path,
+        help="also measure each row's frames/s on this clip: the video path (--batch frames per pass) and single-frame "
+        "predict (no FILE: a clip of the packaged sample frames)",
+    )
+    parser.add_argument("--video-frames", type=int, default=DEFAULT_VIDEO_FRAMES, help=f"frames of the clip timed per round (default {DEFAULT_VIDEO_FRAMES})")
     add_option_flags(parser, "bench")  # --threads and any compile option declared for the bench
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"compiled-bundle cache (default {DEFAULT_CACHE})")
     parser.add_argument("--out", type=Path, help="write bench.json, bench.md and the PNG charts into this folder")
@@ -106,27 +116,34 @@ def run(args: argparse.Namespace) -> int:
         check_output_folder(args.out)
     declared = options_from_flags(args, "bench")
     threads = declared.pop("threads")
-    settings = BenchSettings(args.runs, args.warmup, args.batch, threads, args.mediapipe_venv if args.mediapipe else None, declared)
+    with bench_video(args.video) as video:
+        mediapipe_venv = args.mediapipe_venv if args.mediapipe else None
+        settings = BenchSettings(args.runs, args.warmup, args.batch, threads, mediapipe_venv, declared, video, args.video_frames)
+        report = bench(args, settings, stderr)
+    emit(report, args, stderr)
+    return 0
+
+
+def bench(args: argparse.Namespace, settings: BenchSettings, stderr: Console) -> BenchReport:
+    """The given bundles, or the matrix the options describe."""
     if args.bundles:
         given = [f"--{name.replace('_', '-')}" for name in MATRIX_OPTIONS if getattr(args, name) is not None]
         if given:
             raise UserError(f"{', '.join(given)} build a matrix from weights; with BUNDLEs the bundles are the rows")
         bundles = [read_bundle(path) for path in args.bundles]
         with bench_progress(stderr) as progress:
-            report = run_bundles(bundles, settings, args.checkpoint, progress)
-    else:
-        weights = matrix_weights(args, stderr)
-        specs = expand_matrix(
-            list(weights),
-            args.sizes or _sizes(DEFAULT_SIZES),
-            args.targets or list(bench_targets()),
-            args.precisions or [DEFAULT_PRECISION],
-            args.attention or [DEFAULT_ATTENTION],
-        )
-        with bench_progress(stderr) as progress:
-            report = run_matrix(specs, weights, settings, BundleCache(args.cache), progress)
-    emit(report, args, stderr)
-    return 0
+            return run_bundles(bundles, settings, args.checkpoint, progress)
+    weights = matrix_weights(args, stderr)
+    specs = expand_matrix(
+        list(weights),
+        args.sizes or _sizes(DEFAULT_SIZES),
+        args.targets or list(bench_targets()),
+        args.precisions or [DEFAULT_PRECISION],
+        args.attention or [DEFAULT_ATTENTION],
+    )
+    with bench_progress(stderr) as progress:
+        return run_matrix(specs, weights, settings, BundleCache(args.cache), progress)
+
 
 
 def matrix_weights(args: argparse.Namespace, stderr: Console) -> dict[str, Weights]:

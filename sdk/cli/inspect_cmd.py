@@ -9,6 +9,10 @@ from rich.console import Console
 from rich.table import Table
 
 from ..checkpoints import CheckpointInfo, inspect_checkpoint
+from ..processing.keypoint_sets import is_official
+from ..processing.metadata import KeypointMetadata
+
+KEYPOINT_PREVIEW = 5
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,6 +52,8 @@ def summary_table(info: CheckpointInfo) -> Table:
     ]
     if layout.task:
         rows += [("Task", layout.task), ("Head", format_head(layout.head or {}))]
+    if info.keypoints is not None:
+        rows.append(("Keypoints", format_keypoints(info.keypoints)))
     rows += [
         ("Input size (H x W)", f"{layout.img_size[0]} x {layout.img_size[1]}"),
         ("RoPE dtype", layout.rope_dtype),
@@ -59,6 +65,14 @@ def summary_table(info: CheckpointInfo) -> Table:
     for field, value in rows:
         table.add_row(field, value)
     return table
+
+
+def format_keypoints(keypoints: KeypointMetadata) -> str:
+    """``308 (official Sapiens2 set)``, or a model's own set with its first names."""
+    if is_official(keypoints):
+        return f"{len(keypoints.names)} (official Sapiens2 set)"
+    names = ", ".join(keypoints.names[:KEYPOINT_PREVIEW]) + (", ..." if len(keypoints.names) > KEYPOINT_PREVIEW else "")
+    return f"{len(keypoints.names)}, the checkpoint's own set (.json beside it), {len(keypoints.skeleton_links)} links: {names}"
 
 
 def format_count(count: int) -> str:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..models.outputs import INPUT_NAME
 from ..processing import normalize
+from ..processing.metadata import KeypointMetadata, keypoint_metadata
 from ..processing.validate import require_finite
 
 RunFn = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
@@ -19,7 +20,8 @@ class ModelIO:
     """The contract between pre/post-processing and an artifact, as a bundle manifest records it.
 
     ``input_size`` is (height, width). ``pixel_layout`` None means the input is normalised float32
-    NCHW RGB; ``"NHWC"``/``"NCHW"`` means uint8 RGB pixels normalised inside the graph.
+    NCHW RGB; ``"NHWC"``/``"NCHW"`` means uint8 RGB pixels normalised inside the graph. ``keypoints``:
+    a pose model's own keypoint set (``processing.keypoint_sets``), None for the official 308.
     """
 
     task: str
@@ -28,6 +30,12 @@ class ModelIO:
     input_name: str = INPUT_NAME
     pixel_layout: str | None = None
     canonical_focal_length: float = 768.0
+    keypoints: KeypointMetadata | None = None
+
+    @property
+    def keypoint_set(self) -> KeypointMetadata:
+        """The keypoints the model's heatmap channels are, in order."""
+        return self.keypoints if self.keypoints is not None else keypoint_metadata()
 
     @property
     def input_size_wh(self) -> tuple[int, int]:

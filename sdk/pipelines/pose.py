@@ -12,7 +12,6 @@ from ..processing import (
     decode_pose,
     flip_image,
     average_flip_heatmaps,
-    keypoint_metadata,
     person_boxes,
 )
 from ..errors import UserError
@@ -24,7 +23,7 @@ class PosePipeline:
     """Boxes come from the caller, else the detector, else the whole image (the official fallback).
 
     ``flip`` runs each crop mirrored as well and averages the un-mirrored heatmaps (official test
-    time augmentation). Artifacts that decode in-graph (peaks only, no heatmaps) give integer-peak
+    time augmentation), swapping left and right channels as the model's keypoint set says. Artifacts that decode in-graph (peaks only, no heatmaps) give integer-peak
     keypoints without the sub-pixel refinement.
     """
 
@@ -47,12 +46,12 @@ class PosePipeline:
     def _keypoints(self, outputs: dict[str, np.ndarray], crops: list) -> tuple[np.ndarray, np.ndarray]:
         count = len(crops)
         if count == 0:  # an explicitly empty box list: no people, no model run
-            num_keypoints = len(keypoint_metadata().names)
+            num_keypoints = len(self.io.keypoint_set.names)
             return np.zeros((0, num_keypoints, 2), np.float32), np.zeros((0, num_keypoints), np.float32)
         if "heatmaps" in outputs:
             heatmaps = outputs["heatmaps"].astype(np.float32)
             if self.flip:
-                heatmaps = average_flip_heatmaps(heatmaps[:count], heatmaps[count:], keypoint_metadata().flip_indices)
+                heatmaps = average_flip_heatmaps(heatmaps[:count], heatmaps[count:], self.io.keypoint_set.flip_indices)
             return decode_pose(heatmaps, crops)
         height, width = self.io.input_size
         heatmap_wh = np.array([width // 4 - 1, height // 4 - 1], dtype=np.float64)
@@ -69,4 +68,5 @@ class PosePipeline:
             keypoints=keypoints,
             keypoint_scores=scores,
             image_size=context["image_size"],
+            keypoint_set=self.io.keypoint_set,
         )

@@ -1,5 +1,8 @@
 """Label metadata shipped with the package: the 308 keypoints and the 29 body-part classes.
 
+Other keypoint sets (a checkpoint trained on another dataset) use the same ``KeypointMetadata``; see
+``keypoint_sets``.
+
 Read once from ``sapiens2/data/*.json`` (the facts of the official keypoint config and class table)
 and cached; colours are RGB as published, converted to BGR only where OpenCV draws.
 """
@@ -16,7 +19,7 @@ import numpy as np
 
 @dataclass(frozen=True, eq=False)
 class KeypointMetadata:
-    """The 308-keypoint set: names in model channel order, flip pairs, skeleton and colours (RGB)."""
+    """A keypoint set (the packaged 308, or a model's own): names in model channel order, flip pairs, skeleton and colours (RGB)."""
 
     names: tuple[str, ...]
     flip_indices: tuple[int, ...]
@@ -38,8 +41,9 @@ def _read_json(name: str) -> dict:
     return json.loads(resources.files("sapiens2").joinpath("data", name).read_text(encoding="utf-8"))
 
 
-def _frozen(array: np.ndarray) -> np.ndarray:
-    array.setflags(write=False)  # shared by every caller through the cache
+def read_only(array: np.ndarray) -> np.ndarray:
+    """``array``, made read-only: metadata is shared by every caller."""
+    array.setflags(write=False)
     return array
 
 
@@ -50,9 +54,9 @@ def keypoint_metadata() -> KeypointMetadata:
     return KeypointMetadata(
         names=tuple(data["names"]),
         flip_indices=tuple(int(i) for i in data["flip_indices"]),
-        keypoint_colors_rgb=_frozen(np.asarray(data["keypoint_colors_rgb"], dtype=np.uint8)),
-        skeleton_links=_frozen(np.asarray(data["skeleton_links"], dtype=np.int64)),
-        link_colors_rgb=_frozen(np.asarray(data["skeleton_link_colors_rgb"], dtype=np.uint8)),
+        keypoint_colors_rgb=read_only(np.asarray(data["keypoint_colors_rgb"], dtype=np.uint8)),
+        skeleton_links=read_only(np.asarray(data["skeleton_links"], dtype=np.int64)),
+        link_colors_rgb=read_only(np.asarray(data["skeleton_link_colors_rgb"], dtype=np.uint8)),
     )
 
 
@@ -62,6 +66,6 @@ def segmentation_metadata() -> SegmentationMetadata:
     data = _read_json("seg29.json")
     return SegmentationMetadata(
         names=tuple(data["names"]),
-        palette_rgb=_frozen(np.asarray(data["colors_rgb"], dtype=np.uint8)),
+        palette_rgb=read_only(np.asarray(data["colors_rgb"], dtype=np.uint8)),
         flip_pairs=tuple((int(a), int(b)) for a, b in data["flip_pairs"]),
     )

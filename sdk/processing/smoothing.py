@@ -2,13 +2,16 @@
 
 The 308 keypoints fall into three groups that move differently: the body (COCO-17, feet, elbows,
 neck, wrists), the hands (finger joints: small, fast, jittery) and the face (slow, small jitter
-that shows). Speeds are divided by the person's box height, so ``beta`` is in Hz per (person
+that shows). A model's own keypoint set (e.g. MediaPipe's 33) is grouped by the words of its
+names (split at ``_``): thumb, finger, pinky or index (not of a foot) make a hand keypoint, nose,
+eye, ear, mouth, lip, brow make a face keypoint, the rest are body. Speeds are divided by the person's box height, so ``beta`` is in Hz per (person
 heights per second) and the same defaults suit a close-up and a far pedestrian. The defaults come
 from the synthetic and MediaPipe measurements in docs/video.md.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
@@ -24,11 +27,12 @@ DEFAULT_SMOOTHING: Mapping[str, OneEuroParams] = {
     "face": OneEuroParams(min_cutoff=0.3, beta=8.0, d_cutoff=1.0),
 }
 _FIRST_FACE_KEYPOINT = "center_of_glabella"  # keypoints from here on are the dense face set
+_HAND_WORDS = {"thumb", "finger", "pinky", "index"}
+_FOOT_WORDS = {"foot", "toe"}
+_FACE_WORDS = {"nose", "eye", "ear", "mouth", "lip", "lips", "brow", "eyebrow"}
 
 
-@lru_cache(maxsize=1)
-def keypoint_groups() -> tuple[str, ...]:
-    """The group ("body", "hands" or "face") of each of the 308 keypoints, in model channel order."""
+def _official_groups() -> tuple[str, ...]:
     names = keypoint_metadata().names
     first_face = names.index(_FIRST_FACE_KEYPOINT)
 
@@ -38,6 +42,21 @@ def keypoint_groups() -> tuple[str, ...]:
         return "hands" if "thumb" in name or "finger" in name else "body"
 
     return tuple(group(index, name) for index, name in enumerate(names))
+
+
+def _group_by_words(name: str) -> str:
+    words = set(re.split(r"[_\s\-]+", name.lower()))
+    if words & _HAND_WORDS and not words & _FOOT_WORDS:
+        return "hands"
+    return "face" if words & _FACE_WORDS else "body"
+
+
+@lru_cache(maxsize=8)
+def keypoint_groups(names: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """The group ("body", "hands" or "face") of each keypoint of ``names`` (default: the 308), in channel order."""
+    if names is None or names == keypoint_metadata().names:
+        return _official_groups()
+    return tuple(_group_by_words(name) for name in names)
 
 
 def per_keypoint_params(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .metadata import keypoint_metadata, segmentation_metadata
+from .metadata import KeypointMetadata, keypoint_metadata, segmentation_metadata
 
 KEYPOINT_SCORE_THRESHOLD = 0.3
 BACKGROUND_GREY = (100, 100, 100)
@@ -91,12 +91,14 @@ def draw_pose(
     threshold: float = KEYPOINT_SCORE_THRESHOLD,
     radius: int = 3,
     thickness: int = 1,
+    keypoint_set: KeypointMetadata | None = None,
 ) -> np.ndarray:
     """Draw skeleton links and keypoints (N, K, 2) whose scores (N, K) are >= ``threshold``.
 
-    Links are drawn only when both ends pass the threshold; colours come from keypoints308.json.
+    Links are drawn only when both ends pass the threshold; links and colours come from ``keypoint_set``
+    (default: the official 308 of keypoints308.json).
     """
-    meta = keypoint_metadata()
+    meta = keypoint_set if keypoint_set is not None else keypoint_metadata()
     keypoints = np.asarray(keypoints, dtype=np.float64).reshape(-1, len(meta.names), 2)
     picture = np.ascontiguousarray(image_bgr).copy()
     link_colors = meta.link_colors_rgb[:, ::-1].tolist()

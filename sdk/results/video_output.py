@@ -101,9 +101,11 @@ class VideoOutput:
 
 def frame_record(result: ResultIO) -> dict[str, Any]:
     """One JSON Lines record: ``frame`` and ``timestamp_s`` (moved up from ``meta``), then ``result.to_dict()``
-    without the keypoint names (the same 308 on every line; see each image's JSON or ``keypoint_metadata()``)."""
+    without the official 308 keypoint names (the same on every line; see ``keypoint_metadata()``); a model's
+    own keypoint set keeps its names on each line, as nothing else would say what the keypoints are."""
     content = result.to_dict()
     meta = content["meta"]
     record = {"frame": meta.pop("frame"), "timestamp_s": meta.pop("timestamp_s"), **content}
-    record.pop("keypoint_names", None)
+    if "skeleton_links" not in record:  # PoseResult.to_dict writes the skeleton only for a set of the model's own
+        record.pop("keypoint_names", None)
     return record

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..processing.keypoint_sets import keypoint_set_from_record
 from .base import ResultIO
 from .dense import AlbedoResult, NormalResult, PointmapResult
 from .pose import PoseResult
@@ -67,7 +68,7 @@ def _pose(document: dict[str, Any], arrays: dict[str, np.ndarray]) -> PoseResult
             -1, keypoint_count
         ),
         image_size=tuple(document["image_size"]),
-        keypoint_names=tuple(document["keypoint_names"]),
+        keypoint_set=keypoint_set_from_record({"names": document["keypoint_names"], "skeleton_links": document.get("skeleton_links", [])}),
         meta=document["meta"],
     )
 
