@@ -1,8 +1,11 @@
 """``sapiens2 demo``: pose and segmentation on the packaged sample image, end to end, in seconds.
 
-With ``--pose-checkpoint`` / ``--seg-checkpoint`` it runs real weights; without them it runs an
-untrained 0.1B (Sapiens2 weights are not shipped), which exercises every step and says loudly
-that the pictures are meaningless.
+Sapiens2 weights are not shipped. Pose runs the tiny demo model that is (a 4 M-parameter student
+distilled from MediaPipe's BlazePose by ``scripts/train_demo_model.sh``; ``data/models/README.md``
+names its data, teacher and licence), so a newcomer sees keypoints on a person; its output says it
+is not Sapiens2. Segmentation, with no shipped weights, runs an untrained 0.1B that exercises every
+step and says loudly that its picture is meaningless. ``--pose-checkpoint`` / ``--seg-checkpoint``
+run real weights.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ import argparse
 import sys
 import warnings
 from pathlib import Path
+
+import cv2
+import numpy as np
 
 from sapiens2.api import RANDOM_WEIGHTS_WARNING, load
 from sapiens2.processing import load_image
@@ -21,6 +27,13 @@ from .sizes import parse_size
 
 DEMO_ARCH = "sapiens2_0.1b"
 DEMO_INPUT_SIZE = (512, 384)
+DEMO_POSE_MODEL = "models/tiny_pose_mediapipe/model.safetensors"
+DEMO_POSE_CAPTION = "tiny demo model distilled from MediaPipe BlazePose - not Sapiens2"
+
+
+def demo_pose_checkpoint() -> Path:
+    """The packaged tiny pose student (see ``sapiens2/data/models/README.md``)."""
+    return packaged_data_dir() / DEMO_POSE_MODEL
 
 
 def sample_image_path() -> Path:
@@ -31,7 +44,7 @@ def sample_image_path() -> Path:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="pose + seg on the packaged sample image (no download needed)")
     parser.add_argument("--image", help="an image of your own instead of the packaged sample")
-    parser.add_argument("--pose-checkpoint", help="a pose checkpoint (else an untrained 0.1B)")
+    parser.add_argument("--pose-checkpoint", help="a pose checkpoint (else the packaged tiny demo model, not Sapiens2)")
     parser.add_argument("--seg-checkpoint", help="a seg checkpoint (else an untrained 0.1B)")
     parser.add_argument("--input-size", type=parse_size, help="model input HxW for untrained models (default 512x384)")
     parser.add_argument("--out", "-o", default="sapiens2_demo", help="output folder (default ./sapiens2_demo)")
@@ -43,7 +56,12 @@ def run(args: argparse.Namespace) -> int:
     image = load_image(image_path)
     out = check_output_folder(args.out)
     for task, checkpoint in (("pose", args.pose_checkpoint), ("seg", args.seg_checkpoint)):
-        if checkpoint is None:
+        shown = image
+        if task == "pose" and checkpoint is None:
+            predictor = load(demo_pose_checkpoint())
+            print(f"pose: {DEMO_POSE_CAPTION} ({demo_pose_checkpoint().parent.name}; pass --pose-checkpoint for Sapiens2 weights)")
+            shown = _captioned(image, DEMO_POSE_CAPTION)
+        elif checkpoint is None:
             print(f"\033[1;31mWARNING ({task}): {RANDOM_WEIGHTS_WARNING}\033[0m", file=sys.stderr)
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="RANDOM WEIGHTS")
@@ -52,6 +70,20 @@ def run(args: argparse.Namespace) -> int:
             predictor = load(checkpoint, input_size=args.input_size)
         result = predictor.predict(image, color_order="bgr")
         result.meta["input"] = image_path
-        paths = result.save(out, Path(image_path).stem, image)
+        if shown is not image:
+            result.meta["model"] = DEMO_POSE_CAPTION
+        paths = result.save(out, Path(image_path).stem, shown)
         print(f"{task}: {paths['png']}  {paths['json']}")
     return 0
+
+
+def _captioned(image: np.ndarray, text: str) -> np.ndarray:
+    """The image with ``text`` on a dark band across its top (pixels keep their coordinates), so the picture says what made it."""
+    shown = image.copy()
+    font, thickness = cv2.FONT_HERSHEY_SIMPLEX, 1
+    (width, height), baseline = cv2.getTextSize(text, font, 1.0, thickness)
+    scale = 0.94 * image.shape[1] / width
+    band = int((height + baseline) * scale) + 8
+    shown[:band] = (shown[:band] * 0.35).astype(shown.dtype)
+    cv2.putText(shown, text, (int(0.03 * image.shape[1]), band - int(baseline * scale) - 4), font, scale, (255, 255, 255), thickness, cv2.LINE_AA)
+    return shown
