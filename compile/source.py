@@ -27,6 +27,7 @@ from sapiens2.models import (
 
 from sapiens2.errors import CompileError
 from .options import DEFAULT_TILE_SIZE, DEFAULT_WINDOW
+from .streaming import stream_checkpoint_model
 from .wrappers import ExportWrapper
 
 
@@ -40,10 +41,16 @@ def checkpoint_sha256(source: str | os.PathLike[str]) -> str:
 
 
 def load_checkpoint_model(
-    source: str | os.PathLike[str], task: str | None = None, arch: str | Mapping[str, Any] | ArchSpec | None = None
+    source: str | os.PathLike[str],
+    task: str | None = None,
+    arch: str | Mapping[str, Any] | ArchSpec | None = None,
+    stream: bool = False,
 ) -> tuple[Sapiens2TaskModel, ModelSource]:
-    """The task model a checkpoint holds (``task``/``arch`` check it), in eval mode, with its source record."""
-    model = load_model(source, expect="task", task=task, arch=arch)
+    """The task model a checkpoint holds (``task``/``arch`` check it), in eval mode, with its source record.
+
+    ``stream``: its encoder blocks stay in the file and are read when needed (``streaming.py``).
+    """
+    model = stream_checkpoint_model(source, task, arch) if stream else load_model(source, expect="task", task=task, arch=arch)
     return model, ModelSource("checkpoint", path=os.fspath(source), sha256=checkpoint_sha256(source))
 
 

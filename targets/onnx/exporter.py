@@ -31,7 +31,10 @@ from sapiens2.compile.options import CompileOptions
 from sapiens2.compile.wrappers import ExportWrapper
 from sapiens2.targets.base import ExportedArtifact
 
+from sapiens2.compile.streaming import streamed_weights
+
 from .artifact import MODEL_FILE, OPSET
+from .lazy_weights import TensorReader, attach_lazy_weights, is_lazy, save_with_external_data
 
 EXTERNAL_DATA_BYTES = 1_500_000_000
 
@@ -53,13 +56,17 @@ def export_artifact(wrapper: ExportWrapper, directory: Path, options: CompileOpt
             verbose=False,
         )
         if not options.optimize_graph:
+            if options.precision == "fp32":
+                attach_lazy_weights(program.model, weight_names(wrapper), weight_reader(wrapper))
             fold_constants(program.model)
     path = directory / MODEL_FILE
     external = parameter_bytes(wrapper) > EXTERNAL_DATA_BYTES
     if options.precision == "fp16":
         _save_fp16(program.model_proto, path, external)
+    elif external:
+        save_with_external_data(program.model, str(path))
     else:
-        program.save(path, external_data=external)
+        program.save(path)
     return ExportedArtifact(sorted(item.name for item in directory.iterdir()))
 
 
@@ -79,16 +86,32 @@ def _quiet_exporter() -> Iterator[None]:
 
 def fold_constants(model: object) -> None:
     """Fold the constant sub-graphs (RoPE tables, shapes) and drop dead nodes: a fraction of a second,
-    and ONNX Runtime sessions then load several times faster than from the raw export."""
+    and ONNX Runtime sessions then load several times faster than from the raw export. Lazily read
+    weights are left alone: folding would read them into memory."""
     import onnx_ir.passes.common
     import onnxscript.optimizer
 
-    onnxscript.optimizer.fold_constants(model)
+    onnxscript.optimizer.fold_constants(model, should_fold=lambda node: False if any(map(is_lazy, node.inputs)) else None)
     onnx_ir.passes.common.RemoveUnusedNodesPass()(model)
 
 
 def parameter_bytes(module: torch.nn.Module) -> int:
     return sum(p.numel() * p.element_size() for p in module.parameters())
+
+
+def weight_names(wrapper: ExportWrapper) -> set[str]:
+    """The names the exporter gives the wrapper's parameters and buffers (their module paths)."""
+    return {name for name, _ in wrapper.named_parameters()} | {name for name, _ in wrapper.named_buffers()}
+
+
+def weight_reader(wrapper: ExportWrapper) -> TensorReader:
+    """Reads a weight by its export name: from the checkpoint where the model streams its weights, else the live tensor."""
+    live = dict(wrapper.named_parameters()) | dict(wrapper.named_buffers())
+    stream = streamed_weights(wrapper.model)
+    if stream is None:
+        return live.__getitem__
+    prefix = "model."
+    return lambda name: stream.read(name.removeprefix(prefix)) if stream.holds(name.removeprefix(prefix)) else live[name]
 
 
 def _save_fp16(model_proto: object, path: Path, external: bool) -> None:
