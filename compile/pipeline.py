@@ -167,8 +167,7 @@ def compile_bundle(
                 unverified=exported.unverified,
             )
             with clock("verify"):
-                # The accuracy gate of a quantized artifact runs the PyTorch model again; otherwise it is spent.
-                fidelity = verify_artifact(stage.path, manifest, model, wrapper, options, release=quantized is None)
+                fidelity = verify_artifact(stage.path, manifest, model, wrapper, options)
             if quantized is not None:
                 with clock("accuracy"):
                     accuracy = quantization.check_accuracy(stage.path, manifest, wrapper, quantized, options, target)

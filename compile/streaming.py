@@ -133,13 +133,13 @@ def reference_forward(model: Sapiens2TaskModel) -> Iterator[None]:
 
 
 def _fill(block: nn.Module, prefix: str, stream: StreamedWeights) -> None:
-    for name, parameter in block.named_parameters():
-        parameter.data = stream.read(prefix + name)
+    for name, tensor in block.state_dict(keep_vars=True).items():
+        tensor.data = stream.read(prefix + name)
 
 
 def _empty(block: nn.Module) -> None:
-    for parameter in block.parameters():
-        parameter.data = stand_in(parameter.data)
+    for tensor in block.state_dict(keep_vars=True).values():
+        tensor.data = stand_in(tensor.data)
 
 
 def release_weights(model: nn.Module) -> None:

@@ -43,21 +43,21 @@ def verify_artifact(
     model: Sapiens2TaskModel,
     wrapper: ExportWrapper,
     options: CompileOptions,
-    release: bool = False,
 ) -> dict[str, Any]:
     """Fidelity section of the report: per-sample metrics, worst-case summaries and the gate verdict.
 
     The runtime and the PyTorch references run with ``options.threads`` threads each, one after the
     other: the references first (a model with streamed weights reads its blocks one at a time),
-    then, with ``release``, the PyTorch weights are freed (the model is spent), and only then does
-    the runtime load the artifact, so the two copies of the weights never coexist.
+    then, for a float artifact, the PyTorch weights are freed (the model is spent: only a quantized
+    artifact's accuracy gate runs it again), and only then does the runtime load the artifact, so
+    the two copies of the weights never coexist.
     """
     with torch_threads(options.threads):
-        return _verify(directory, manifest, model, wrapper, options, release)
+        return _verify(directory, manifest, model, wrapper, options)
 
 
 def _verify(
-    directory: Path, manifest: Manifest, model: Sapiens2TaskModel, wrapper: ExportWrapper, options: CompileOptions, release: bool
+    directory: Path, manifest: Manifest, model: Sapiens2TaskModel, wrapper: ExportWrapper, options: CompileOptions
 ) -> dict[str, Any]:
     eager = runtime_class("torch")  # the eager reference runtime, given the wrappers themselves
     reference = eager(wrapper, manifest)
@@ -70,7 +70,7 @@ def _verify(
     with reference_forward(model):
         expected = [{"reference": reference.run(batch), "official": official.run(batch)} for batch in inputs]
     del reference, official
-    if release:
+    if not options.quantized:
         release_weights(model)
     runtime = runtime_class(manifest.target)
     candidate = runtime.load(directory, manifest, threads=options.threads, **runtime.verification_options)

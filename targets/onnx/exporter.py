@@ -10,7 +10,9 @@ Choices, from docs/toolchain.md (measured with the pinned versions):
 * fixed shapes by default; a dynamic batch dimension on request (dynamic H/W would cost +25 %).
   torch.export specialises a batch of 1, so the dynamic export traces with a batch of 2.
 * weights above ~1.5 GB (0.4B and larger) go to an external data file next to the graph:
-  protobuf cannot hold more than 2 GB.
+  protobuf cannot hold more than 2 GB. Weights (and the transposes the exporter puts on linear
+  weights) are read from the model, or from the checkpoint when it streams them, only while the
+  file is written (``lazy_weights.py``): constant folding would otherwise keep a second copy.
 * fp16 uses ``onnxconverter_common`` (fp16 weights and activations, fp32 inputs/outputs) when it is
   installed. On ORT CPU it is slower than fp32 (no fast fp16 kernels); it halves the file.
 * bf16 is refused: ORT CPU has no bf16 kernels (``Could not find an implementation for Mul(14)``).

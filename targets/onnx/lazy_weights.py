@@ -31,7 +31,7 @@ def attach_lazy_weights(model: ir.Model, names: Collection[str], read: TensorRea
     for name in lazy:
         value = graph.initializers[name]
         value.const_value = _lazy_tensor(value, lambda name=name: read(name))
-        value.metadata_props[LAZY] = name
+        value.meta[LAZY] = name
     for node in list(graph):
         if node.op_type == "Transpose" and node.domain == "" and _single_lazy_input(node, lazy):
             _fold_transpose(graph, node, read)
@@ -39,7 +39,7 @@ def attach_lazy_weights(model: ir.Model, names: Collection[str], read: TensorRea
 
 
 def is_lazy(value: ir.Value | None) -> bool:
-    return value is not None and LAZY in value.metadata_props
+    return value is not None and LAZY in value.meta
 
 
 def save_with_external_data(model: ir.Model, path: str) -> None:
@@ -56,12 +56,12 @@ def _single_lazy_input(node: ir.Node, lazy: set[str]) -> bool:
 def _fold_transpose(graph: ir.Graph, node: ir.Node, read: TensorReader) -> None:
     """Replace ``Transpose(W)`` by an initializer that transposes ``W`` when written, under the output's name."""
     source, output = node.inputs[0], node.outputs[0]
-    key = source.metadata_props[LAZY]
+    key = source.meta[LAZY]
     perm = tuple(node.attributes["perm"].as_ints()) if "perm" in node.attributes else tuple(reversed(range(len(source.shape))))
     shape = ir.Shape([source.shape[axis] for axis in perm])
     folded = ir.Value(name=f"{output.name}.lazy", shape=shape, type=ir.TensorType(ir.DataType.FLOAT))
     folded.const_value = ir.LazyTensor(lambda: _tensor(read(key).permute(perm)), ir.DataType.FLOAT, shape)
-    folded.metadata_props[LAZY] = key
+    folded.meta[LAZY] = key
     name = output.name
     output.replace_all_uses_with(folded, replace_graph_outputs=True)
     graph.remove(node, safe=True)
