@@ -35,7 +35,7 @@ from .describe import build_manifest
 from .memory import check_memory
 from .options import AUTO_PRECISION, CompileOptions, check_capabilities
 from .phase_deconv import deconv_form
-from .source import load_checkpoint_model, random_weights_model
+from .source import load_checkpoint_model, random_weights_model, should_stream
 from .streaming import check_streaming_room, reference_forward, streamed_weights
 from .verify import verify_artifact
 from .wrappers import DECODED_OUTPUTS, ExportWrapper, attention_mode
@@ -58,7 +58,7 @@ def from_checkpoint(
     checkpoint: str | os.PathLike[str], task: str | None = None, arch: str | Mapping[str, Any] | ArchSpec | None = None
 ) -> ModelLoader:
     """Load the task model a checkpoint holds (``task`` and ``arch``, when given, are checked against it)."""
-    return lambda options: load_checkpoint_model(checkpoint, task, arch, stream=options.stream_weights)
+    return lambda options: load_checkpoint_model(checkpoint, task, arch, stream=should_stream(checkpoint, options))
 
 
 def from_random_weights(task: str, arch: str | Mapping[str, Any] | ArchSpec, seed: int = 0) -> ModelLoader:
@@ -117,6 +117,7 @@ def compile_bundle(
     """Compile, verify against PyTorch and write a bundle at ``out``; ``progress`` hears each stage name.
 
     ``export`` replaces the target's fp32 export (``sapiens2 quantize`` copies an fp32 bundle's artifact).
+    ``load`` must build a fresh model: once a float artifact is verified, that model's weights are freed.
     Precision ``auto`` compiles candidate precisions until one passes (``auto_precision``): ``explain``
     hears why, and ``precision_choice`` (set by it) is the record the chosen bundle's manifest keeps.
     """
@@ -172,6 +173,7 @@ def compile_bundle(
                 with clock("accuracy"):
                     accuracy = quantization.check_accuracy(stage.path, manifest, wrapper, quantized, options, target)
         report = _report(manifest, fidelity, clock.seconds) | exported.report
+        report["weights"] = "streamed from the checkpoint" if streamed_weights(model) is not None else "resident"
         if quantized is not None:
             report |= {"quantization": quantized.report, "accuracy": accuracy}
         if not fidelity["gate"]["passed"]:

@@ -39,12 +39,16 @@ from sapiens2.checkpoints.readers import DDP_PREFIX, TORCH, locate_checkpoint, r
 from sapiens2.errors import CompileError
 from sapiens2.limits import available_bytes
 from sapiens2.models import ArchSpec, Sapiens2TaskModel
+from sapiens2.targets import Target
 from torch import nn
 
 from .memory import runtime_copy_bytes
 from .options import CompileOptions
 
 STREAMED_PREFIX = "backbone.blocks."  # the encoder blocks: over 99 % of every size's weights
+# What a stand-in model can export: float graphs whose weights the writer reads (fp16 conversion and the quantizers
+# work on weights in memory, and calibration runs the model).
+STREAMED_PRECISIONS = ("fp32", "bf16")
 GB = 1e9
 
 
@@ -167,13 +171,24 @@ def _trim_heap() -> None:
         libc.malloc_trim(0)
 
 
+def streams(target: Target, options: CompileOptions) -> bool:
+    """Whether ``target`` can compile ``options`` from a model with streamed weights."""
+    return "stream_weights" in target.capabilities.options and options.precision in STREAMED_PRECISIONS
+
+
 def check_streaming_room(model: nn.Module, options: CompileOptions, out: Path, available: int | None = None, free_disk: int | None = None) -> None:
-    """Refuse a streamed compile the machine truly cannot hold: the artifact on disk, or the runtime's copy in memory.
+    """Refuse a streamed compile the machine truly cannot hold: the artifact on disk, or the runtime's copy in memory
+    (and a precision a stand-in model cannot give).
 
     The artifact's fp32 weights (4 bytes a parameter; OpenVINO converts an ONNX file it writes
     first, so twice that) go to a staging folder beside ``out``; verification then loads the
     artifact in the runtime, whose copy of the weights must fit in the memory left (free RAM + swap).
     """
+    if options.precision not in STREAMED_PRECISIONS:
+        raise CompileError(
+            f"streamed weights compile {' and '.join(STREAMED_PRECISIONS)} artifacts, not {options.precision}: compile "
+            f"{STREAMED_PRECISIONS[0]} with streamed weights, or {options.precision} on a machine that holds the model"
+        )
     parameters = sum(p.numel() for p in model.parameters())
     disk_needed = 4 * parameters * (2 if options.target == "openvino" else 1)
     if free_disk is None:

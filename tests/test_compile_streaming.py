@@ -18,7 +18,7 @@ from onnx import numpy_helper
 from safetensors.torch import load_file
 from sapiens2.compile import CompileError, CompileOptions, compile_bundle, from_checkpoint
 from sapiens2.compile import streaming
-from sapiens2.compile.source import load_checkpoint_model
+from sapiens2.compile.source import load_checkpoint_model, should_stream
 from sapiens2.compile.streaming import STREAMED_PREFIX, check_streaming_room, reference_forward, release_weights
 from sapiens2.models import build_task_model
 from sapiens2.targets.onnx import exporter as onnx_exporter
@@ -137,3 +137,19 @@ def test_streaming_refuses_a_torch_file(pose2: Path, tmp_path: Path) -> None:
     torch.save(load_file(pose2), tmp_path / "pose2.pth")
     with pytest.raises(CompileError, match="streaming the weights needs a .safetensors checkpoint"):
         streaming.stream_checkpoint_model(tmp_path / "pose2.pth")
+
+
+def test_a_checkpoint_streams_on_its_own_when_it_cannot_be_held_twice(pose2: Path) -> None:
+    onnx_fp32 = CompileOptions(target="onnx", input_size=SIZE)
+    both_copies = 8 * sum(t.numel() for t in load_file(pose2).values())  # fp32 PyTorch model + fp32 runtime copy
+    assert not should_stream(pose2, onnx_fp32, available=both_copies)
+    assert should_stream(pose2, onnx_fp32, available=both_copies - 1)
+    # Targets and precisions a stand-in model cannot give load the weights (and meet the memory check) instead.
+    assert not should_stream(pose2, CompileOptions(target="executorch", input_size=SIZE), available=0)
+    assert not should_stream(pose2, CompileOptions(target="onnx", input_size=SIZE, precision="int8"), available=0)
+
+
+def test_streaming_compiles_float_artifacts_only(pose2: Path, tmp_path: Path) -> None:
+    model = streaming.stream_checkpoint_model(pose2)
+    with pytest.raises(CompileError, match="streamed weights compile fp32 and bf16 artifacts, not int8"):
+        check_streaming_room(model, CompileOptions(target="onnx", precision="int8", stream_weights=True), tmp_path / "out")
