@@ -30,6 +30,7 @@ from pathlib import Path
 import torch
 
 from sapiens2.compile.options import CompileOptions
+from sapiens2.errors import CompileError
 from sapiens2.compile.wrappers import ExportWrapper
 from sapiens2.targets.base import ExportedArtifact
 
@@ -39,6 +40,10 @@ from .artifact import MODEL_FILE, OPSET
 from .lazy_weights import TensorReader, attach_lazy_weights, is_lazy, save_with_external_data
 
 EXTERNAL_DATA_BYTES = 1_500_000_000
+# onnxscript's constant folding leaves inputs above this size alone (DEFAULT_CONSTANT_FOLD_INPUT_SIZE_LIMIT), except
+# transposes, which lazy_weights folds instead.
+FOLDED_INPUT_ELEMENTS = 8192
+MODEL_PREFIX = "model."  # the wrapper's attribute holding the task model: export names are "model." + state-dict key
 
 
 def export_artifact(wrapper: ExportWrapper, directory: Path, options: CompileOptions) -> ExportedArtifact:
@@ -58,8 +63,8 @@ def export_artifact(wrapper: ExportWrapper, directory: Path, options: CompileOpt
             verbose=False,
         )
         if not options.optimize_graph:
-            if options.precision == "fp32":
-                attach_lazy_weights(program.model, weight_names(wrapper), weight_reader(wrapper))
+            if options.precision != "fp16":
+                _attach_weights(program.model, wrapper)
             fold_constants(program.model)
     path = directory / MODEL_FILE
     external = parameter_bytes(wrapper) > EXTERNAL_DATA_BYTES
@@ -101,19 +106,38 @@ def parameter_bytes(module: torch.nn.Module) -> int:
     return sum(p.numel() * p.element_size() for p in module.parameters())
 
 
+def _attach_weights(model: object, wrapper: ExportWrapper) -> None:
+    names = weight_names(wrapper)
+    missing = names - attach_lazy_weights(model, names, weight_reader(wrapper))
+    streamed = sorted(name for name in missing if _is_streamed(wrapper, name))
+    if streamed:  # their stand-ins' zeros would reach the file
+        raise CompileError(
+            f"the exported graph holds {len(streamed)} streamed weights under other names ({', '.join(streamed[:3])}); "
+            "compile without --stream-weights"
+        )
+
+
+def _is_streamed(wrapper: ExportWrapper, name: str) -> bool:
+    stream = streamed_weights(wrapper.model)
+    return stream is not None and stream.holds(name.removeprefix(MODEL_PREFIX))
+
+
 def weight_names(wrapper: ExportWrapper) -> set[str]:
-    """The names the exporter gives the wrapper's parameters and buffers (their module paths)."""
-    return {name for name, _ in wrapper.named_parameters()} | {name for name, _ in wrapper.named_buffers()}
+    """The export names (module paths) of the tensors written lazily: every large one, and every one the model streams.
+
+    Smaller constants (norm weights, biases, RoPE tables) fold as they always did.
+    """
+    tensors = dict(wrapper.named_parameters()) | dict(wrapper.named_buffers())
+    return {name for name, tensor in tensors.items() if tensor.numel() > FOLDED_INPUT_ELEMENTS or _is_streamed(wrapper, name)}
 
 
 def weight_reader(wrapper: ExportWrapper) -> TensorReader:
-    """Reads a weight by its export name: from the checkpoint where the model streams its weights, else the live tensor."""
+    """Reads a weight by its export name: from the checkpoint where the model streams it, else the live tensor."""
     live = dict(wrapper.named_parameters()) | dict(wrapper.named_buffers())
     stream = streamed_weights(wrapper.model)
     if stream is None:
         return live.__getitem__
-    prefix = "model."
-    return lambda name: stream.read(name.removeprefix(prefix)) if stream.holds(name.removeprefix(prefix)) else live[name]
+    return lambda name: stream.read(key) if stream.holds(key := name.removeprefix(MODEL_PREFIX)) else live[name]
 
 
 def _save_fp16(model_proto: object, path: Path, external: bool) -> None:

@@ -24,8 +24,8 @@ EXTERNAL_DATA_ALIGNMENT = 65536
 LAZY = "sapiens2.lazy_weight"  # metadata key marking a lazily read initializer (never folded)
 
 
-def attach_lazy_weights(model: ir.Model, names: Collection[str], read: TensorReader) -> int:
-    """Make the float32 initializers named in ``names`` (and their transposes) read through ``read``; returns how many."""
+def attach_lazy_weights(model: ir.Model, names: Collection[str], read: TensorReader) -> set[str]:
+    """Make the float32 initializers named in ``names`` (and their transposes) read through ``read``; returns their names."""
     graph = model.graph
     lazy = {name for name in names if name in graph.initializers and graph.initializers[name].dtype == ir.DataType.FLOAT}
     for name in lazy:
@@ -35,7 +35,7 @@ def attach_lazy_weights(model: ir.Model, names: Collection[str], read: TensorRea
     for node in list(graph):
         if node.op_type == "Transpose" and node.domain == "" and _single_lazy_input(node, lazy):
             _fold_transpose(graph, node, read)
-    return len(lazy)
+    return lazy
 
 
 def is_lazy(value: ir.Value | None) -> bool:
