@@ -1,12 +1,13 @@
 """Refuse a compile whose weights cannot fit in this machine's memory, before the export starts.
 
 An out-of-memory kill ends a compile with no message at all, after minutes of work. Weights are
-what a compile cannot do without, so they make a lower bound: the fp32 PyTorch model stays
-resident (it is the reference), and verification opens the artifact in its runtime beside it,
-with a second copy of the weights (at the artifact's precision; quantizers first read the fp32
-artifact). The check runs once the model is loaded, so the memory still available must hold that
-second copy; otherwise the compile stops with the figures, and compile/README.md's memory section
-says what the large sizes need.
+what a compile cannot do without, so they make a lower bound. Verification opens the artifact in
+its runtime with a second copy of the weights (at the artifact's precision; quantizers first read
+the fp32 artifact). A float compile frees the PyTorch weights before the runtime loads
+(``streaming.release_weights``), so the runtime's copy may take their place; a quantized one keeps
+the PyTorch model for its accuracy gate, so the copy must fit beside it. The check runs once the
+model is loaded; a model with streamed weights is checked by ``streaming.check_streaming_room``.
+compile/README.md's memory section says what the large sizes need.
 """
 
 from __future__ import annotations
@@ -30,17 +31,21 @@ def runtime_copy_bytes(parameters: int, options: CompileOptions) -> int:
 
 
 def check_memory(model: Sapiens2TaskModel, options: CompileOptions, available: int | None = None) -> None:
-    """Raise CompileError when the runtime's copy of the weights exceeds ``available`` bytes (default: this machine's now)."""
+    """Raise CompileError when the runtime's copy of the weights cannot fit in ``available`` bytes (default: this
+    machine's now) plus, for a float compile, the PyTorch weights it replaces."""
     available = available_bytes() if available is None else available
     if available is None:
         return
     parameters = sum(p.numel() for p in model.parameters())
     needed = runtime_copy_bytes(parameters, options)
-    if needed > available:
+    freed = 0 if options.quantized else FP32_BYTES * parameters
+    if needed > available + freed:
+        beside = "beside" if options.quantized else "after freeing"
         raise CompileError(
             f"not enough memory to compile this {parameters / 1e9:.2f}B-parameter model for {options.target} "
-            f"{options.precision}: verifying opens the artifact with {needed / GB:.1f} GB of weights beside the "
+            f"{options.precision}: verifying opens the artifact with {needed / GB:.1f} GB of weights {beside} the "
             f"{FP32_BYTES * parameters / GB:.1f} GB PyTorch model already loaded, and {available / GB:.1f} GB is left "
-            "(free RAM + swap). Use a machine with more memory: compile/README.md, 'Memory: compiling the large "
-            "sizes', lists what each size needs"
+            "(free RAM + swap). From a .safetensors checkpoint, --stream-weights keeps the PyTorch weights on disk; "
+            "otherwise use a machine with more memory: compile/README.md, 'Memory: compiling the large sizes', lists "
+            "what each size needs"
         )

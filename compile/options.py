@@ -137,6 +137,14 @@ class CompileOptions:
     optimize_graph: bool = option(
         False, Flag("ONNX: tidy the graph with onnxscript's optimizer (slower export, same speed)"), only_some_targets=True
     )
+    # Read the network's blocks from the checkpoint while the artifact is written and while the reference runs, never
+    # holding them all (compile/streaming.py); also chosen on its own when the weights cannot be held twice.
+    stream_weights: bool = option(
+        False,
+        Flag("ONNX/OpenVINO: stream the weights from a .safetensors checkpoint instead of loading them (models too large to hold twice)"),
+        only_some_targets=True,
+        artifact=False,
+    )
     calibration: str | None = option(
         None,
         Flag(

@@ -35,7 +35,8 @@ from .describe import build_manifest
 from .memory import check_memory
 from .options import AUTO_PRECISION, CompileOptions, check_capabilities
 from .phase_deconv import deconv_form
-from .source import load_checkpoint_model, random_weights_model
+from .source import load_checkpoint_model, random_weights_model, should_stream
+from .streaming import check_streaming_room, reference_forward, streamed_weights
 from .verify import verify_artifact
 from .wrappers import DECODED_OUTPUTS, ExportWrapper, attention_mode
 
@@ -57,12 +58,18 @@ def from_checkpoint(
     checkpoint: str | os.PathLike[str], task: str | None = None, arch: str | Mapping[str, Any] | ArchSpec | None = None
 ) -> ModelLoader:
     """Load the task model a checkpoint holds (``task`` and ``arch``, when given, are checked against it)."""
-    return lambda options: load_checkpoint_model(checkpoint, task, arch)
+    return lambda options: load_checkpoint_model(checkpoint, task, arch, stream=should_stream(checkpoint, options))
 
 
 def from_random_weights(task: str, arch: str | Mapping[str, Any] | ArchSpec, seed: int = 0) -> ModelLoader:
     """Random (official-init) weights from ``seed``: for trying the toolchain, never for results."""
-    return lambda options: random_weights_model(task, arch, options.input_size, seed)
+
+    def load(options: CompileOptions) -> tuple[Sapiens2TaskModel, ModelSource]:
+        if options.stream_weights:
+            raise CompileError("--stream-weights reads the weights from a .safetensors checkpoint; random weights have none")
+        return random_weights_model(task, arch, options.input_size, seed)
+
+    return load
 
 
 def check_request(target: Target, options: CompileOptions) -> None:
@@ -110,6 +117,7 @@ def compile_bundle(
     """Compile, verify against PyTorch and write a bundle at ``out``; ``progress`` hears each stage name.
 
     ``export`` replaces the target's fp32 export (``sapiens2 quantize`` copies an fp32 bundle's artifact).
+    ``load`` must build a fresh model: once a float artifact is verified, that model's weights are freed.
     Precision ``auto`` compiles candidate precisions until one passes (``auto_precision``): ``explain``
     hears why, and ``precision_choice`` (set by it) is the record the chosen bundle's manifest keeps.
     """
@@ -129,7 +137,10 @@ def compile_bundle(
         with clock("load"):
             model, source = load(options)
         check_model(model, options)
-        check_memory(model, options)
+        if streamed_weights(model) is not None:
+            check_streaming_room(model, options, stage.out)
+        else:
+            check_memory(model, options)
         with attention_mode(model, options.attention, options.tile_size, options.window):
             wrapper = ExportWrapper(model, options.input_size, options.in_graph_preprocess, options.decode).eval()
             plan = None
@@ -137,7 +148,8 @@ def compile_bundle(
                 with clock("calibrate"):
                     plan = quantization.plan_quantization(wrapper, options, target)
             with clock("export"):
-                example = dict(zip(wrapper.output_names, (t.numpy() for t in wrapper(wrapper.example_input()))))
+                with reference_forward(model):
+                    example = dict(zip(wrapper.output_names, (t.numpy() for t in wrapper(wrapper.example_input()))))
                 with deconv_form(model, options.deconv):
                     if export is not None:
                         exported = export(wrapper, stage.path, options)
@@ -161,6 +173,7 @@ def compile_bundle(
                 with clock("accuracy"):
                     accuracy = quantization.check_accuracy(stage.path, manifest, wrapper, quantized, options, target)
         report = _report(manifest, fidelity, clock.seconds) | exported.report
+        report["weights"] = "streamed from the checkpoint" if streamed_weights(model) is not None else "resident"
         if quantized is not None:
             report |= {"quantization": quantized.report, "accuracy": accuracy}
         if not fidelity["gate"]["passed"]:

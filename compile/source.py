@@ -16,7 +16,9 @@ from typing import Any
 import torch
 from sapiens2.bundle import RANDOM_WEIGHTS, Manifest, ModelSource, sha256_file
 from sapiens2.checkpoints import load_model
-from sapiens2.checkpoints.readers import locate_checkpoint
+from sapiens2.checkpoints.readers import TORCH, locate_checkpoint, read_tensors
+from sapiens2.limits import available_bytes
+from sapiens2.targets import get_target
 from sapiens2.models import (
     ArchSpec,
     Sapiens2TaskModel,
@@ -26,7 +28,9 @@ from sapiens2.models import (
 )
 
 from sapiens2.errors import CompileError
-from .options import DEFAULT_TILE_SIZE, DEFAULT_WINDOW
+from .memory import FP32_BYTES, runtime_copy_bytes
+from .options import DEFAULT_TILE_SIZE, DEFAULT_WINDOW, CompileOptions
+from .streaming import stream_checkpoint_model, streams
 from .wrappers import ExportWrapper
 
 
@@ -39,11 +43,30 @@ def checkpoint_sha256(source: str | os.PathLike[str]) -> str:
     return hashlib.sha256(lines.encode()).hexdigest()
 
 
+def should_stream(source: str | os.PathLike[str], options: CompileOptions, available: int | None = None) -> bool:
+    """``--stream-weights``, or a ``.safetensors`` checkpoint whose fp32 model and the runtime's copy of its weights
+    do not fit together in the memory left (free RAM + swap): then its blocks stay in the file (``streaming.py``)."""
+    if options.stream_weights:
+        return True
+    files = locate_checkpoint(source)
+    if files.format == TORCH or not streams(get_target(options.target), options):
+        return False
+    parameters = sum(tensor.numel() for tensor in read_tensors(files, meta=True).values())
+    available = available_bytes() if available is None else available
+    return available is not None and FP32_BYTES * parameters + runtime_copy_bytes(parameters, options) > available
+
+
 def load_checkpoint_model(
-    source: str | os.PathLike[str], task: str | None = None, arch: str | Mapping[str, Any] | ArchSpec | None = None
+    source: str | os.PathLike[str],
+    task: str | None = None,
+    arch: str | Mapping[str, Any] | ArchSpec | None = None,
+    stream: bool = False,
 ) -> tuple[Sapiens2TaskModel, ModelSource]:
-    """The task model a checkpoint holds (``task``/``arch`` check it), in eval mode, with its source record."""
-    model = load_model(source, expect="task", task=task, arch=arch)
+    """The task model a checkpoint holds (``task``/``arch`` check it), in eval mode, with its source record.
+
+    ``stream``: its encoder blocks stay in the file and are read when needed (``streaming.py``).
+    """
+    model = stream_checkpoint_model(source, task, arch) if stream else load_model(source, expect="task", task=task, arch=arch)
     return model, ModelSource("checkpoint", path=os.fspath(source), sha256=checkpoint_sha256(source))
 
 

@@ -22,6 +22,7 @@ from sapiens2.threads import torch_threads
 from .fidelity import compare, gate_failures, summarize
 from .options import CompileOptions
 from .samples import Sample, data_dir, fidelity_samples
+from .streaming import reference_forward, release_weights
 from .wrappers import ExportWrapper
 
 
@@ -37,11 +38,19 @@ def _split(outputs: Mapping[str, np.ndarray], index: int) -> dict[str, np.ndarra
 
 
 def verify_artifact(
-    directory: Path, manifest: Manifest, model: Sapiens2TaskModel, wrapper: ExportWrapper, options: CompileOptions
+    directory: Path,
+    manifest: Manifest,
+    model: Sapiens2TaskModel,
+    wrapper: ExportWrapper,
+    options: CompileOptions,
 ) -> dict[str, Any]:
     """Fidelity section of the report: per-sample metrics, worst-case summaries and the gate verdict.
 
-    The runtime and the PyTorch references run with ``options.threads`` threads each.
+    The runtime and the PyTorch references run with ``options.threads`` threads each, one after the
+    other: the references first (a model with streamed weights reads its blocks one at a time),
+    then, for a float artifact, the PyTorch weights are freed (the model is spent: only a quantized
+    artifact's accuracy gate runs it again), and only then does the runtime load the artifact, so
+    the two copies of the weights never coexist.
     """
     with torch_threads(options.threads):
         return _verify(directory, manifest, model, wrapper, options)
@@ -50,17 +59,24 @@ def verify_artifact(
 def _verify(
     directory: Path, manifest: Manifest, model: Sapiens2TaskModel, wrapper: ExportWrapper, options: CompileOptions
 ) -> dict[str, Any]:
-    candidate = runtime_class(manifest.target).load(directory, manifest, threads=options.threads)
     eager = runtime_class("torch")  # the eager reference runtime, given the wrappers themselves
     reference = eager(wrapper, manifest)
     official = eager(
         ExportWrapper(model, options.input_size, options.in_graph_preprocess, options.decode, fixed_rope=False), manifest
     )
     samples = fidelity_samples(manifest.task, options.input_size, options.in_graph_preprocess)
+    groups = _batches(samples, options.dynamic_batch)
+    inputs = [{wrapper.input_names[0]: np.concatenate([sample.array for sample in group])} for group in groups]
+    with reference_forward(model):
+        expected = [{"reference": reference.run(batch), "official": official.run(batch)} for batch in inputs]
+    del reference, official
+    if not options.quantized:
+        release_weights(model)
+    runtime = runtime_class(manifest.target)
+    candidate = runtime.load(directory, manifest, threads=options.threads, **runtime.verification_options)
     results = []
-    for group in _batches(samples, options.dynamic_batch):
-        batch = {wrapper.input_names[0]: np.concatenate([sample.array for sample in group])}
-        outputs = {"candidate": candidate.run(batch), "reference": reference.run(batch), "official": official.run(batch)}
+    for group, batch, outputs in zip(groups, inputs, expected):
+        outputs["candidate"] = candidate.run(batch)
         for index, sample in enumerate(group):
             got = _split(outputs["candidate"], index)
             results.append(

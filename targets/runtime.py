@@ -31,6 +31,8 @@ class Runtime(ABC):
 
     name: ClassVar[str]
     device: str = "cpu"
+    # What ``load`` takes when a compile verifies a fresh artifact: settings that spare memory without changing results.
+    verification_options: ClassVar[Mapping[str, Any]] = {}
 
     def __init__(self, manifest: Manifest) -> None:
         self.manifest = manifest

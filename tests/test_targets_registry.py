@@ -97,7 +97,7 @@ def test_a_precision_outside_the_table_is_refused_before_loading(pt2: str, tmp_p
 @pytest.mark.parametrize("target", ["onnx", "openvino", "executorch", "coreml"])
 def test_every_target_refuses_the_options_and_precisions_it_does_not_declare(target: str) -> None:
     capabilities = get_target(target).capabilities
-    set_values = {"optimize_graph": True, "allow_portable": True, "also_partitioners": ("vulkan",)}
+    set_values = {"optimize_graph": True, "stream_weights": True, "allow_portable": True, "also_partitioners": ("vulkan",)}
     assert set(set_values) == set(target_specific_options())
     for name, value in set_values.items():
         options = CompileOptions(target=target, input_size=SIZE, **{name: value})

@@ -46,8 +46,24 @@ def load_model(
     label counts (``checks.check_head``), and NaN/inf weights (``checks.check_finite``).
     Other keywords go to the backbone constructor (the RoPE dtype defaults to the stored one).
     """
+    return model_from_state_dict(
+        source, load_state_dict(source), expect=expect, arch=arch, task=task, strict=strict, take_backbone=take_backbone, **backbone_kwargs
+    )
+
+
+def model_from_state_dict(
+    source: Source,
+    state_dict: Mapping[str, torch.Tensor],
+    *,
+    expect: str | None = None,
+    arch: str | Mapping[str, Any] | ArchSpec | None = None,
+    task: str | None = None,
+    strict: bool = True,
+    take_backbone: bool = False,
+    **backbone_kwargs: Any,
+) -> nn.Module:
+    """``load_model`` for tensors already read from ``source`` (named in the errors); the tensors are assigned, not copied."""
     expect = _expectation(expect, task, take_backbone)
-    state_dict = load_state_dict(source)
     layout = layout_of(source, state_dict)
     if layout.kind == "task" and expect == "backbone":
         if not take_backbone:

@@ -25,7 +25,7 @@ class OnnxTarget(Target):
     toolchain = ("torch", "onnx", "onnxscript", "onnxruntime", "onnxconverter-common")
     capabilities = Capabilities(
         precisions=("fp32", "fp16", "int8", "int8-weights", "int4-weights"),
-        options=frozenset({"optimize_graph"}),
+        options=frozenset({"optimize_graph", "stream_weights"}),
         # ONNX Runtime runs the 0.1b pose at 512x384 at 1.16-1.20x eager with phase deconvs against 1.04-1.11x native.
         default_deconv="phase",
         opset=OPSET,

@@ -12,23 +12,52 @@ Precisions (docs/toolchain.md):
 
 from __future__ import annotations
 
+import shutil
 import warnings
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from sapiens2.compile.options import CompileOptions
 from sapiens2.compile.wrappers import ExportWrapper
+from sapiens2.compile.streaming import streamed_weights
 from sapiens2.targets.base import ExportedArtifact
 
 MODEL_FILE = "model.xml"
+ONNX_SCRATCH = "onnx-scratch"
+ONNX_FILE = "model.onnx"
 
 
 def export_artifact(wrapper: ExportWrapper, directory: Path, options: CompileOptions) -> ExportedArtifact:
     """Convert the wrapper, name its ports, optionally free the batch dimension and save the IR."""
     import openvino as ov
 
+    if streamed_weights(wrapper.model) is not None:
+        return _export_from_onnx(wrapper, directory, options)
     with warnings.catch_warnings():  # tracing warns about python branches that are constant for a fixed size
         warnings.simplefilter("ignore")
         model = ov.convert_model(wrapper, example_input=wrapper.example_input())
+    _save(model, wrapper, directory, options)
+    return ExportedArtifact(sorted(item.name for item in directory.iterdir()))
+
+
+def _export_from_onnx(wrapper: ExportWrapper, directory: Path, options: CompileOptions) -> ExportedArtifact:
+    """Streamed weights: the ONNX target's writer reads them from the checkpoint into an ONNX file, which OpenVINO
+    converts (its ONNX reader memory-maps the external data); the ONNX file is deleted once the IR is saved."""
+    import openvino as ov
+    from sapiens2.targets.onnx.exporter import export_artifact as export_onnx
+
+    scratch = directory / ONNX_SCRATCH
+    scratch.mkdir()
+    export_onnx(wrapper, scratch, replace(options, target="onnx", precision="fp32"))
+    _save(ov.convert_model(scratch / ONNX_FILE), wrapper, directory, options)
+    shutil.rmtree(scratch)
+    return ExportedArtifact(sorted(item.name for item in directory.iterdir()))
+
+
+def _save(model: Any, wrapper: ExportWrapper, directory: Path, options: CompileOptions) -> None:
+    import openvino as ov
+
     for port, name in zip(model.inputs, wrapper.input_names):
         port.get_tensor().set_names({name})
     for port, name in zip(model.outputs, wrapper.output_names):
@@ -36,4 +65,3 @@ def export_artifact(wrapper: ExportWrapper, directory: Path, options: CompileOpt
     if options.dynamic_batch:
         model.reshape({model.inputs[0]: ov.PartialShape([-1, *wrapper.input_shape()[1:]])})
     ov.save_model(model, directory / MODEL_FILE, compress_to_fp16=options.precision == "fp16")
-    return ExportedArtifact(sorted(item.name for item in directory.iterdir()))

@@ -24,6 +24,7 @@ class OpenVinoTarget(Target):
     # 0.1b pose at 512x384, issue 16) and bf16 is the more faithful (1 - cos 1.8e-4) and compiles in seconds, not minutes.
     capabilities = Capabilities(
         precisions=("fp32", "fp16", "bf16", "int8", "int8-weights", "int4-weights"),
+        options=frozenset({"stream_weights"}),
         auto_precisions={"bf16": BF16_ISA, "int8": INT8_ISA},
     )
 
