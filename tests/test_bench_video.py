@@ -79,3 +79,5 @@ def test_a_video_that_cannot_be_read_is_refused_before_any_row(tmp_path: Path) -
     (tmp_path / "broken.mp4").write_text("not a video")
     code, _, stderr = run_cli(["bench", "--checkpoint", str(case_checkpoint("task_pose")), "--video", str(tmp_path / "broken.mp4")])
     assert code == 2 and "could not be opened" in stderr
+    code, _, stderr = run_cli(["bench", "--checkpoint", str(case_checkpoint("task_pose")), "--video", "--video-frames", "0"])
+    assert code == 2 and "--video-frames must be >= 1, got 0" in stderr
