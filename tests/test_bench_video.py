@@ -11,7 +11,7 @@ import pytest
 from sapiens2.bench.video_rows import SAMPLE_FPS, write_sample_clip
 from sapiens2.compile import CompileOptions, compile_bundle, from_checkpoint
 from sapiens2.samples import data_dir
-from fixture_paths import IMAGES, case_checkpoint, fixture_layers
+from fixture_paths import case_checkpoint, fixture_layers
 from test_compile_cli import one_torch_thread, run_cli  # noqa: F401 - fixture
 
 FAST = ["--runs", "1", "--warmup", "0", "--threads", "1", "--sizes", "64x48"]
@@ -76,5 +76,8 @@ def test_given_bundles_get_one_video_figure_per_row_at_the_batch_they_can_run(po
 def test_a_video_that_cannot_be_read_is_refused_before_any_row(tmp_path: Path) -> None:
     code, _, stderr = run_cli(["bench", "--checkpoint", str(case_checkpoint("task_pose")), "--video", str(tmp_path / "absent.mp4")])
     assert code == 2 and "does not exist" in stderr
-    code, _, stderr = run_cli(["bench", "--checkpoint", str(case_checkpoint("task_pose")), "--video", str(IMAGES / "astronaut.png")])
+    (tmp_path / "broken.mp4").write_text("not a video")
+    code, _, stderr = run_cli(["bench", "--checkpoint", str(case_checkpoint("task_pose")), "--video", str(tmp_path / "broken.mp4")])
     assert code == 2 and "could not be opened" in stderr
+    code, _, stderr = run_cli(["bench", "--checkpoint", str(case_checkpoint("task_pose")), "--video", "--video-frames", "0"])
+    assert code == 2 and "--video-frames must be >= 1, got 0" in stderr

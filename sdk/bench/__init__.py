@@ -6,7 +6,8 @@
 ``BenchReport`` into tables, JSON and PNGs, and ``mediapipe_baseline`` adds MediaPipe's own
 models as an outside baseline. ``video_smoothing`` (jitter and lag of the One-Euro smoothing, on
 synthetic truth and on MediaPipe landmarks of real footage) and ``video_throughput`` (frames/s of
-the video path against single-frame predict) measure the video mode (docs/video.md).
+the video path against single-frame predict) measure the video mode (docs/video.md); ``video_rows``
+puts the latter into every row of ``sapiens2 bench --video``.
 """
 
 from .cache import BundleCache

@@ -30,8 +30,10 @@ class BenchSettings:
     video_frames: int = DEFAULT_VIDEO_FRAMES
 
     def __post_init__(self) -> None:
-        if self.runs < 1 or self.warmup < 0 or self.batch < 1 or self.threads < 1 or self.video_frames < 1:
+        if self.runs < 1 or self.warmup < 0 or self.batch < 1 or self.threads < 1:
             raise UserError(
-                f"--runs, --batch, --threads and --video-frames must be >= 1 and --warmup >= 0, got {self.runs}, "
-                f"{self.batch}, {self.threads}, {self.video_frames}, {self.warmup}"
+                f"--runs, --batch and --threads must be >= 1 and --warmup >= 0, got {self.runs}, {self.batch}, "
+                f"{self.threads}, {self.warmup}"
             )
+        if self.video_frames < 1:
+            raise UserError(f"--video-frames must be >= 1, got {self.video_frames}")
