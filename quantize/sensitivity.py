@@ -7,7 +7,7 @@ far the model moves from fp32 (1 - cosine, averaged over outputs and inputs): a 
 the backbone features (the decode head's input, the tensor the accuracy gate checks), a head group
 at the raw outputs. One reference pass records the activations; each group's pass replays
 everything before the group from them (``replay.py``) and, in the backbone, stops at the features,
-so the scan costs about one backbone pass per two blocks instead of one whole-model pass per group. It runs
+so the scan of the 0.1B costs about 10 whole-model passes of compute instead of 33. It runs
 in PyTorch rather than in each target's tool so that one pass of cheap forward calls serves every
 target; the groups it picks are then excluded with each tool's own mechanism (ORT
 ``nodes_to_exclude``, NNCF ``ignored_scope``, the XNNPACK quantizer's filter, Core ML
