@@ -58,7 +58,7 @@ class ForwardRecord:
         return [name for name in done if not any(name.startswith(outer + ".") for outer in done)]
 
     def keep_only(self, stages: set[str]) -> None:
-        """Drop the recorded outputs no group will replay (the head's large feature maps after the last group)."""
+        """Drop the recorded outputs no group replays (stages inside a replayed one, the last head layer's)."""
         self.outputs = {name: value for name, value in self.outputs.items() if name in stages}
 
 
