@@ -143,17 +143,19 @@ def quantize_artifact(
     original = onnx.load(path)
     modules = node_modules(original)
     kept = set(kept)
+    if precision == "int8":
+        del original  # ORT reads its own copies from disk: hold no extra model beside them (0.1B: 560 MB each)
     with tempfile.TemporaryDirectory(dir=directory) as scratch, quiet_tools():
         quantized = Path(scratch) / MODEL_FILE
         if precision == "int8":
             pre = Path(scratch) / "pre.onnx"
             # Symbolic shape inference trips over the exporter's scalar Constants; ONNX's own inference suffices.
             quant_pre_process(str(path), str(pre), skip_symbolic_shape=True)
-            fused = onnx.load(pre)
+            excluded = _excluded(onnx.load(pre), modules, kept)
             quantize_static(
                 str(pre), str(quantized), _Reader(input_name, calibration.inputs),
                 quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                op_types_to_quantize=STATIC_OP_TYPES, nodes_to_exclude=_excluded(fused, modules, kept),
+                op_types_to_quantize=STATIC_OP_TYPES, nodes_to_exclude=excluded,
                 calibrate_method=CalibrationMethod.Percentile,
                 extra_options={"CalibStridedMinMax": CALIBRATION_STRIDE},
             )  # fmt: skip
