@@ -3,15 +3,19 @@
 The scan simulates the precision's quantization in PyTorch on ONE layer group at a time (weights
 rounded to int8 per output channel, or to int4 in groups of 32 input values; for ``int8`` the
 layer inputs also rounded to int8 over the range seen on the calibration inputs) and measures how
-far the model's outputs move from fp32 (1 - cosine, averaged over outputs and inputs). It runs
+far the model moves from fp32 (1 - cosine, averaged over outputs and inputs): a backbone group at
+the backbone features (the decode head's input, the tensor the accuracy gate checks), a head group
+at the raw outputs. One reference pass records the activations; each group's pass replays
+everything before the group from them (``replay.py``) and, in the backbone, stops at the features,
+so the scan of the 0.1B costs about 10 whole-model passes of compute instead of 33. It runs
 in PyTorch rather than in each target's tool so that one pass of cheap forward calls serves every
 target; the groups it picks are then excluded with each tool's own mechanism (ORT
 ``nodes_to_exclude``, NNCF ``ignored_scope``, the XNNPACK quantizer's filter, Core ML
 ``op_name_configs``, torchao's ``filter_fn``).
 
 Selection: the most sensitive groups are kept in float, worst first, while they stand out (at
-least ``OUTLIER_FACTOR`` times the median sensitivity) and their weights fit the float budget (a
-share of all quantizable weights).
+least ``OUTLIER_FACTOR`` times the median sensitivity of the groups measured at the same place)
+and their weights fit the float budget (a share of all quantizable weights).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import torch
 from torch import nn
 
 from .layers import WEIGHT_LAYERS, LayerGroup, layer_groups
+from .replay import backbone_features, record, replayed
 
 if TYPE_CHECKING:  # the scan runs the compile's export wrapper; quantize sits below compile and never imports it
     from sapiens2.compile.wrappers import ExportWrapper
@@ -33,6 +38,8 @@ if TYPE_CHECKING:  # the scan runs the compile's export wrapper; quantize sits b
 OUTLIER_FACTOR = 2.0
 INT4_GROUP = 32
 SCAN_INPUTS = 4  # calibration inputs the scan runs on; ranking is stable with few
+HEAD = "decode_head"
+FEATURES, OUTPUTS = "backbone features", "outputs"  # where a group's effect is measured
 
 
 @dataclass(frozen=True)
@@ -53,10 +60,11 @@ SIMULATIONS = {
 
 @dataclass(frozen=True)
 class GroupSensitivity:
-    """How far the outputs move (mean 1 - cosine) when only ``group`` is quantized."""
+    """How far ``measured_at`` moves (mean 1 - cosine) when only ``group`` is quantized."""
 
     group: LayerGroup
     sensitivity: float
+    measured_at: str = OUTPUTS
 
 
 def fake_quantize_weight(weight: torch.Tensor, bits: int, group: int | None, output_dim: int = 0) -> torch.Tensor:
@@ -81,10 +89,14 @@ def fake_quantize_activation(x: torch.Tensor, low: float, high: float) -> torch.
     return ((x / scale).round() + zero).clamp(0, 255).sub(zero).mul(scale)
 
 
-def raw_outputs(wrapper: ExportWrapper, batch: np.ndarray) -> tuple[torch.Tensor, ...]:
-    """The task model's raw float outputs for a batch of artifact inputs (in-graph decoding left out)."""
+def model_input(wrapper: ExportWrapper, batch: np.ndarray) -> torch.Tensor:
+    """What the task model takes for a batch of artifact inputs (the wrapper's in-graph normalisation applied)."""
     x = torch.from_numpy(batch)
-    x = wrapper.normalizer(x) if wrapper.normalizer is not None else x
+    return wrapper.normalizer(x) if wrapper.normalizer is not None else x
+
+
+def raw_outputs(wrapper: ExportWrapper, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """The task model's raw float outputs for a model input (in-graph decoding left out)."""
     out = wrapper.model(x, (wrapper.rope_sin, wrapper.rope_cos))
     return out if isinstance(out, tuple) else (out,)
 
@@ -105,8 +117,9 @@ def simulated(modules: dict[str, nn.Module], simulation: Simulation, ranges: dic
         yield
 
 
-def input_ranges(wrapper: ExportWrapper, modules: dict[str, nn.Module], batch: np.ndarray) -> dict[str, tuple[float, float]]:
-    """(min, max) of each module's input over a batch of calibration inputs."""
+@contextmanager
+def observed_ranges(modules: dict[str, nn.Module]) -> Iterator[dict[str, tuple[float, float]]]:
+    """(min, max) of each module's input over the forward passes run inside the block."""
     ranges: dict[str, tuple[float, float]] = {}
 
     def observe(name: str):
@@ -117,13 +130,10 @@ def input_ranges(wrapper: ExportWrapper, modules: dict[str, nn.Module], batch: n
 
         return hook
 
-    hooks = [module.register_forward_pre_hook(observe(name)) for name, module in modules.items()]
-    try:
-        raw_outputs(wrapper, batch)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    return ranges
+    with ExitStack() as stack:
+        for name, module in modules.items():
+            stack.callback(module.register_forward_pre_hook(observe(name)).remove)
+        yield ranges
 
 
 def _distance(reference: tuple[torch.Tensor, ...], candidate: tuple[torch.Tensor, ...]) -> float:
@@ -139,31 +149,55 @@ def _distance(reference: tuple[torch.Tensor, ...], candidate: tuple[torch.Tensor
 def scan(
     wrapper: ExportWrapper, inputs: Sequence[np.ndarray], precision: str, types: tuple[type[nn.Module], ...] = WEIGHT_LAYERS
 ) -> list[GroupSensitivity]:
-    """Sensitivity of every group of ``types`` layers of ``wrapper.model`` under ``precision``, in forward order."""
+    """Sensitivity of every group of ``types`` layers of ``wrapper.model`` under ``precision``, in forward order.
+
+    One reference pass records the activations (``replay``); each group's pass then replays what
+    came before it and stops at the backbone features when the group lies in the backbone.
+    """
     simulation = SIMULATIONS[precision]
-    batch = np.concatenate(list(inputs)[:SCAN_INPUTS])
-    named = dict(wrapper.model.named_modules())
-    groups = layer_groups(wrapper.model, types)
+    model = wrapper.model
+    x = model_input(wrapper, np.concatenate(list(inputs)[:SCAN_INPUTS]))
+    named = dict(model.named_modules())
+    groups = layer_groups(model, types)
     every = {name: named[name] for group in groups for name in group.layers}
-    ranges = input_ranges(wrapper, every, batch) if simulation.static_activations else {}
-    reference = raw_outputs(wrapper, batch)
+    features: dict[str, torch.Tensor] = {}
+    head_input = model.decode_head.register_forward_pre_hook(lambda _, args: features.update(reference=args[0]))
+    try:
+        with observed_ranges(every if simulation.static_activations else {}) as ranges:
+            reference, log = record(model, lambda: raw_outputs(wrapper, x), [*every, HEAD])
+    finally:
+        head_input.remove()
+    firsts = {group.name: min(group.layers, key=log.started.__getitem__) for group in groups}
+    log.keep_only({stage for first in firsts.values() for stage in log.before(first)})
     results = []
     for group in groups:
-        with simulated({name: every[name] for name in group.layers}, simulation, ranges):
-            candidate = raw_outputs(wrapper, batch)
-        results.append(GroupSensitivity(group, _distance(reference, candidate)))
+        in_backbone = log.started[firsts[group.name]] < log.started[HEAD]
+        replay = replayed(model, log, log.before(firsts[group.name]))
+        with replay, simulated({name: every[name] for name in group.layers}, simulation, ranges):
+            if in_backbone:
+                distance = _distance((features["reference"],), (backbone_features(model, lambda: raw_outputs(wrapper, x)),))
+            else:
+                distance = _distance(reference, raw_outputs(wrapper, x))
+        results.append(GroupSensitivity(group, distance, FEATURES if in_backbone else OUTPUTS))
     return results
 
 
 def select_kept(results: Sequence[GroupSensitivity], budget: float) -> list[str]:
-    """Groups to keep in float: worst first, while they stand out from the median and fit ``budget``."""
+    """Groups to keep in float: those standing out most from the median of groups measured at the same place
+    first, while they stand out and fit ``budget``."""
     if budget <= 0 or not results:
         return []
-    median = float(np.median([r.sensitivity for r in results]))
+    places = {r.measured_at for r in results}
+    medians = {place: float(np.median([r.sensitivity for r in results if r.measured_at == place])) for place in places}
+
+    def standing(result: GroupSensitivity) -> float:
+        median = medians[result.measured_at]
+        return result.sensitivity / median if median > 0 else float("inf")
+
     allowance = budget * sum(r.group.parameters for r in results)
     kept, used = [], 0
-    for result in sorted(results, key=lambda r: r.sensitivity, reverse=True):
-        if result.sensitivity < OUTLIER_FACTOR * median:
+    for result in sorted(results, key=standing, reverse=True):
+        if standing(result) < OUTLIER_FACTOR:
             break
         if used + result.group.parameters <= allowance:
             kept.append(result.group.name)
@@ -174,6 +208,12 @@ def select_kept(results: Sequence[GroupSensitivity], budget: float) -> list[str]
 def scan_table(results: Sequence[GroupSensitivity], kept: Sequence[str]) -> list[dict[str, object]]:
     """The report's record of the scan, in forward order."""
     return [
-        {"group": r.group.name, "parameters": r.group.parameters, "one_minus_cosine": r.sensitivity, "kept_in_float": r.group.name in kept}
+        {
+            "group": r.group.name,
+            "parameters": r.group.parameters,
+            "one_minus_cosine": r.sensitivity,
+            "measured_at": r.measured_at,
+            "kept_in_float": r.group.name in kept,
+        }
         for r in results
     ]
