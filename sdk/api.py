@@ -66,7 +66,19 @@ def load(
     meta |= {"runtime": "torch", "device": str(runner.device), "precision": runner.precision}
     if runner.quantization:
         meta["quantization"] = runner.quantization
-    return Predictor(io, runner, batch_size=batch_size, meta=meta, **pipeline_options)
+    options = _own_label_names(source, model.task) | pipeline_options
+    return Predictor(io, runner, batch_size=batch_size, meta=meta, **options)
+
+
+def _own_label_names(source: Any, task: str) -> dict[str, tuple[str, ...]]:
+    """The keypoint / class names in the .json beside a checkpoint trained on a dataset's own label set."""
+    if source is None:
+        return {}
+    from .checkpoints.checks import sidecar_label_names
+
+    wanted = {"keypoint_names": ("keypoints", ("pose", "multitask")), "class_names": ("classes", ("multitask",))}
+    found = {option: tuple(sidecar_label_names(source, what)) for option, (what, tasks) in wanted.items() if task in tasks}
+    return {option: names for option, names in found.items() if names}
 
 
 def _check_device(device: str) -> None:

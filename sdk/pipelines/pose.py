@@ -28,7 +28,13 @@ class PosePipeline:
     keypoints without the sub-pixel refinement.
     """
 
-    def __init__(self, io: ModelIO, flip: bool = False, detector: PersonDetector | None = None) -> None:
+    def __init__(
+        self,
+        io: ModelIO,
+        flip: bool = False,
+        detector: PersonDetector | None = None,
+        keypoint_names: tuple[str, ...] | None = None,
+    ) -> None:
         if flip and "heatmaps" not in io.output_names:
             raise UserError(
                 "the flip test (--flip) needs heatmaps, but this bundle outputs only decoded peaks: "
@@ -37,6 +43,8 @@ class PosePipeline:
         self.io = io
         self.flip = flip
         self.detector = detector
+        # None: the official 308 set; a model trained on a dataset's own keypoints names them (its .json).
+        self.keypoint_names = tuple(keypoint_names) if keypoint_names else keypoint_metadata().names
 
     def prepare(self, image_bgr: np.ndarray, boxes: np.ndarray | None = None, **_: Any) -> Prepared:
         people = person_boxes(image_bgr, boxes, self.detector)
@@ -47,7 +55,7 @@ class PosePipeline:
     def _keypoints(self, outputs: dict[str, np.ndarray], crops: list) -> tuple[np.ndarray, np.ndarray]:
         count = len(crops)
         if count == 0:  # an explicitly empty box list: no people, no model run
-            num_keypoints = len(keypoint_metadata().names)
+            num_keypoints = len(self.keypoint_names)
             return np.zeros((0, num_keypoints, 2), np.float32), np.zeros((0, num_keypoints), np.float32)
         if "heatmaps" in outputs:
             heatmaps = outputs["heatmaps"].astype(np.float32)
@@ -69,4 +77,5 @@ class PosePipeline:
             keypoints=keypoints,
             keypoint_scores=scores,
             image_size=context["image_size"],
+            keypoint_names=self.keypoint_names,
         )

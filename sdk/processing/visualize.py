@@ -84,6 +84,9 @@ def albedo_to_bgr(albedo: np.ndarray, mask: np.ndarray | None = None) -> np.ndar
     return _fill_background(np.ascontiguousarray(rgb[:, :, ::-1]), mask, BACKGROUND_GREY)
 
 
+OTHER_KEYPOINT_COLOR_BGR = (0, 255, 0)
+
+
 def draw_pose(
     image_bgr: np.ndarray,
     keypoints: np.ndarray,
@@ -95,16 +98,20 @@ def draw_pose(
     """Draw skeleton links and keypoints (N, K, 2) whose scores (N, K) are >= ``threshold``.
 
     Links are drawn only when both ends pass the threshold; colours come from keypoints308.json.
+    Another keypoint set (a model trained on a dataset's own keypoints) is drawn as points only.
     """
     meta = keypoint_metadata()
-    keypoints = np.asarray(keypoints, dtype=np.float64).reshape(-1, len(meta.names), 2)
+    num_keypoints = np.shape(scores)[-1]
+    official = num_keypoints == len(meta.names)
+    keypoints = np.asarray(keypoints, dtype=np.float64).reshape(-1, num_keypoints, 2)
     picture = np.ascontiguousarray(image_bgr).copy()
+    links = meta.skeleton_links if official else []
     link_colors = meta.link_colors_rgb[:, ::-1].tolist()
-    point_colors = meta.keypoint_colors_rgb[:, ::-1].tolist()
-    for points, point_scores in zip(keypoints, np.asarray(scores).reshape(-1, len(meta.names))):
+    point_colors = meta.keypoint_colors_rgb[:, ::-1].tolist() if official else [OTHER_KEYPOINT_COLOR_BGR] * num_keypoints
+    for points, point_scores in zip(keypoints, np.asarray(scores).reshape(-1, num_keypoints)):
         visible = (point_scores >= threshold) & np.isfinite(points).all(axis=1)
         pixels = np.round(points).astype(np.int64)
-        for (a, b), color in zip(meta.skeleton_links, link_colors):
+        for (a, b), color in zip(links, link_colors):
             if visible[a] and visible[b]:
                 cv2.line(picture, tuple(pixels[a].tolist()), tuple(pixels[b].tolist()), color, thickness, cv2.LINE_AA)
         for index in np.nonzero(visible)[0]:

@@ -82,6 +82,7 @@ class LossConfig:
     heatmap_weight: float = 10.0
     coord_weight: float = 0.0
     coord_temperature: float = 30.0
+    seg_weight: float = 1.0  # multitask: weight of the segmentation loss beside the pose loss
 
 
 @dataclass

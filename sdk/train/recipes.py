@@ -1,10 +1,11 @@
-"""Which recipe a config asks for: a task (pose, seg, normal, albedo) or pretraining."""
+"""Which recipe a config asks for: a task (pose, seg, normal, albedo, multitask) or pretraining."""
 
 from __future__ import annotations
 
 from sapiens2.errors import UserError
 
 from .config import TrainConfig
+from .multitask_recipe import MultiTaskRecipe
 from .pretrain.recipe import PretrainRecipe
 from .task_recipes import FORMATS, DenseRecipe, PoseRecipe, SegRecipe, TaskRecipe
 
@@ -18,4 +19,4 @@ def recipe_for(config: TrainConfig) -> TaskRecipe:
         raise UserError(f"training supports the tasks {', '.join(FORMATS)}; pointmap training is not implemented yet")
     if config.data.format not in FORMATS[task]:
         raise UserError(f"data.format {config.data.format!r} does not fit task {task}; use {' or '.join(FORMATS[task])}")
-    return {"pose": PoseRecipe, "seg": SegRecipe}.get(task, DenseRecipe)(config)
+    return {"pose": PoseRecipe, "seg": SegRecipe, "multitask": MultiTaskRecipe}.get(task, DenseRecipe)(config)

@@ -18,7 +18,7 @@ from .config import TrainConfig
 from .data import CocoPoseDataset, DenseArrayDataset, SegFolderDataset
 from .model_setup import build_model, initialise_from
 
-FORMATS = {"pose": ("coco",), "seg": ("seg_folder",), "normal": ("arrays",), "albedo": ("arrays",)}  # pretrain: images
+FORMATS = {"pose": ("coco",), "multitask": ("coco",), "seg": ("seg_folder",), "normal": ("arrays",), "albedo": ("arrays",)}  # pretrain: images
 PCK_THRESHOLD = 0.1
 
 
@@ -31,6 +31,7 @@ class TaskRecipe:
 
     def __init__(self, config: TrainConfig) -> None:
         self.config = config
+        self.secondary_metrics: dict[str, float] = {}  # further metrics of the last ``evaluate`` (multitask)
         width_height = tuple(reversed(config.model.img_size))
         self.input_size: tuple[int, int] = width_height  # (W, H), OpenCV order
 
@@ -74,15 +75,22 @@ class PoseRecipe(TaskRecipe):
 
     def heatmap_size(self) -> tuple[int, int]:
         """(W, H) of the head's output: the 16-pixel token grid upsampled x2 per deconv stage."""
-        deconvs = len((self.config.model.head or {}).get("deconv_out_channels", (None, None)))
+        deconvs = len(self.pose_head_overrides().get("deconv_out_channels", (None, None)))
         stride = 16 // 2**deconvs
         return (self.input_size[0] // stride, self.input_size[1] // stride)
 
+    def pose_head_overrides(self) -> dict[str, Any]:
+        return self.config.model.head or {}
+
     def dataset(self, path: str, images: str | None, augment: bool) -> CocoPoseDataset:
+        return CocoPoseDataset(path, images, augment=augment, **self.crop_options())
+
+    def crop_options(self) -> dict[str, Any]:
+        """Crop and heatmap sizes, Gaussian sigma and seed of the pose samples."""
         heatmap = self.heatmap_size()
         # data.heatmap_sigma is in the official 256-row heatmap's pixels; it scales with the heatmap.
         sigma = self.config.data.heatmap_sigma * heatmap[1] / 256
-        return CocoPoseDataset(path, images, self.input_size, heatmap, sigma, augment, self.config.run.seed)
+        return {"input_size": self.input_size, "heatmap_size": heatmap, "sigma": sigma, "seed": self.config.run.seed}
 
     def head_outputs(self, dataset: CocoPoseDataset) -> int:
         return dataset.num_keypoints
@@ -97,15 +105,21 @@ class PoseRecipe(TaskRecipe):
 
     def evaluate(self, model: nn.Module, batches: Iterable[dict[str, torch.Tensor]]) -> float:
         hits = count = 0
-        norm = np.asarray(self.input_size, dtype=np.float32)
         for batch in batches:
-            heatmaps = model(batch["image"]).float().cpu().numpy()
-            for i, maps in enumerate(heatmaps):
-                pred = metrics.decode_to_crop(maps, self.input_size)
-                target = batch["keypoints"][i].cpu().numpy()
-                h, c = metrics.pck(pred, target, batch["weights"][i].cpu().numpy() > 0, norm, PCK_THRESHOLD)
-                hits, count = hits + h, count + c
+            h, c = self.pck_counts(model(batch["image"]), batch)
+            hits, count = hits + h, count + c
         return hits / max(count, 1)
+
+    def pck_counts(self, heatmaps: torch.Tensor, batch: dict[str, torch.Tensor]) -> tuple[int, int]:
+        """(keypoints within PCK_THRESHOLD of the crop size, visible keypoints) of one batch."""
+        hits = count = 0
+        norm = np.asarray(self.input_size, dtype=np.float32)
+        for i, maps in enumerate(heatmaps.float().cpu().numpy()):
+            pred = metrics.decode_to_crop(maps, self.input_size)
+            target = batch["keypoints"][i].cpu().numpy()
+            h, c = metrics.pck(pred, target, batch["weights"][i].cpu().numpy() > 0, norm, PCK_THRESHOLD)
+            hits, count = hits + h, count + c
+        return hits, count
 
     def baseline(self, train_set: CocoPoseDataset, val_set: CocoPoseDataset) -> float:
         plain = self.dataset(self.config.data.train, self.config.data.images, False)
@@ -137,11 +151,15 @@ class SegRecipe(TaskRecipe):
     def evaluate(self, model: nn.Module, batches: Iterable[dict[str, torch.Tensor]]) -> float:
         matrix = None
         for batch in batches:
-            logits = model(batch["image"]).float()
-            logits = torch.nn.functional.interpolate(logits, size=batch["labels"].shape[-2:], mode="bilinear")
-            found = metrics.confusion(logits.argmax(1), batch["labels"], logits.shape[1])
+            found = batch_confusion(model(batch["image"]), batch["labels"])
             matrix = found if matrix is None else matrix + found
         return metrics.mean_iou(matrix)
+
+
+def batch_confusion(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """The confusion matrix of one batch, logits resized to the labels first (as the official evaluator)."""
+    logits = torch.nn.functional.interpolate(logits.float(), size=labels.shape[-2:], mode="bilinear")
+    return metrics.confusion(logits.argmax(1), labels, logits.shape[1])
 
 
 class DenseRecipe(TaskRecipe):

@@ -100,7 +100,7 @@ class Trainer:
             if baseline is not None:
                 self._say(f"baseline val {self.recipe.metric_name}: {baseline:.4f} ({self.recipe.baseline_name})")
                 accelerator.log({f"val/baseline {self.recipe.metric_name}": baseline}, step=0)
-            self._say(f"step 0: val {self.recipe.metric_name} {self.validate():.4f}")
+            self._say(f"step 0: {self._validation_report(0)[1]}")
         batches = self._batches(self.progress.step)
         started, metric = time.monotonic(), None
         bar = tqdm(total=config.schedule.iters, initial=self.progress.step, disable=not accelerator.is_main_process, unit="step")
@@ -118,9 +118,8 @@ class Trainer:
                 accelerator.log({"train/loss": loss, "train/images_per_s": rate, "train/lr": self.scheduler.get_last_lr()[-1]}, step=step)
                 window_start, window_images = time.monotonic(), 0
             if self.val_set is not None and (step % config.run.val_every == 0 or step == config.schedule.iters):
-                metric = self.validate()
-                accelerator.log({f"val/{self.recipe.metric_name}": metric}, step=step)
-                bar.write(f"step {step}: val {self.recipe.metric_name} {metric:.4f}")
+                metric, report = self._validation_report(step)
+                bar.write(f"step {step}: {report}")
             if step % config.run.save_every == 0 and step < config.schedule.iters:
                 save_training_state(accelerator, self.out_dir)
         bar.close()
@@ -140,6 +139,13 @@ class Trainer:
         model.train(was_training)
         return value
 
+    def _validation_report(self, step: int) -> tuple[float, str]:
+        """Validate, log every metric (the task's and any secondary one) and say them in one line."""
+        metric = self.validate()
+        values = {self.recipe.metric_name: metric} | self.recipe.secondary_metrics
+        self.accelerator.log({f"val/{name}": value for name, value in values.items()}, step=step)
+        return metric, ", ".join(f"val {name} {value:.4f}" for name, value in values.items())
+
     def _step(self, batch: dict[str, torch.Tensor]) -> float:
         config = self.config
         self.model.train()
@@ -149,7 +155,7 @@ class Trainer:
             else:
                 outputs, features = self.model(batch["image"])
                 teacher_outputs, teacher_features = self.teacher(batch["image"])
-                loss = outputs.new_zeros(())
+                loss = batch["image"].new_zeros(())
                 if config.distill.output_weight:
                     loss = loss + config.distill.output_weight * kd.output_distillation(config.model.task, outputs, teacher_outputs)
                 if features:
