@@ -23,7 +23,12 @@ from sapiens2.train.data import DatasetError
 from sapiens2.train.trainer import Trainer
 from train_datasets import KEYPOINT_NAMES, TINY_POSE_HEAD, tiny_pose_config, write_coco_mask_dataset
 
-TINY_SEG_HEAD = {"deconv_out_channels": [8, 8, 8, 8], "deconv_kernel_sizes": [4, 4, 4, 4], "conv_out_channels": [8], "conv_kernel_sizes": [1]}
+TINY_SEG_HEAD = {
+    "deconv_out_channels": [8, 8, 8, 8],
+    "deconv_kernel_sizes": [4, 4, 4, 4],
+    "conv_out_channels": [8],
+    "conv_kernel_sizes": [1],
+}
 
 
 def multitask_config(annotations, out_dir, **sections) -> dict:
@@ -47,16 +52,26 @@ def dataset(tmp_path_factory):
 def trained(tmp_path_factory, dataset):
     """A run of 120 steps without augmentation, and its pose and seg losses on the training set before and after."""
     tmp_path = tmp_path_factory.mktemp("multitask_run")
-    config = multitask_config(dataset, tmp_path / "run", data={"augment": False, "batch_size": 4}, optim={"lr": 3e-3}, schedule={"iters": 120, "warmup_iters": 1})
+    config = multitask_config(
+        dataset,
+        tmp_path / "run",
+        data={"augment": False, "batch_size": 4},
+        optim={"lr": 3e-3},
+        schedule={"iters": 120, "warmup_iters": 1},
+    )
     trainer = Trainer(load_config(write_config(tmp_path, config)))
-    batch = {k: torch.stack([trainer.train_set[i][k] for i in range(4)]) for k in ("image", "heatmaps", "weights", "labels")}
+    batch = {
+        k: torch.stack([trainer.train_set[i][k] for i in range(4)]) for k in ("image", "heatmaps", "weights", "labels")
+    }
 
     def losses() -> tuple[float, float]:
         from sapiens2.train import losses as objectives
 
         with torch.no_grad():
             heatmaps, logits = trainer.student(batch["image"])
-        return float(objectives.keypoint_mse(heatmaps, batch["heatmaps"], batch["weights"])), float(objectives.seg_loss(logits, batch["labels"], None))
+        return float(objectives.keypoint_mse(heatmaps, batch["heatmaps"], batch["weights"])), float(
+            objectives.seg_loss(logits, batch["labels"], None)
+        )
 
     before = losses()
     result = trainer.fit()
@@ -95,14 +110,19 @@ def test_the_checkpoint_round_trips_and_inspect_names_both_heads(trained, capsys
     result = trained[0]
     tensors = load_file(result.model_file)
     assert {k.split(".")[0] for k in tensors} == {"backbone", "decode_heads"}
-    assert any(k.startswith("decode_heads.pose.conv_pose") for k in tensors) and any(k.startswith("decode_heads.seg.conv_seg") for k in tensors)
+    assert any(k.startswith("decode_heads.pose.conv_pose") for k in tensors) and any(
+        k.startswith("decode_heads.seg.conv_seg") for k in tensors
+    )
     model = load_model(result.model_file, expect="task", strict=True)
     assert model.task == "multitask"
     for key, value in model.state_dict().items():
         torch.testing.assert_close(value, tensors[key], rtol=0, atol=0, msg=key)
     metadata = json.loads(result.model_file.with_suffix(".json").read_text())
     assert metadata["task"] == "multitask"
-    assert metadata["keypoints"]["names"] == list(KEYPOINT_NAMES) and metadata["classes"]["names"] == ["background", "person"]
+    assert metadata["keypoints"]["names"] == list(KEYPOINT_NAMES) and metadata["classes"]["names"] == [
+        "background",
+        "person",
+    ]
     assert main(["inspect", str(result.model_file)]) == 0
     out = capsys.readouterr().out
     assert "multitask" in out and "out_channels=5" in out and "num_classes=2" in out
@@ -126,7 +146,11 @@ def test_the_pose_part_matches_a_pose_model_made_of_the_same_weights(trained, da
     """Reference: the backbone + pose head saved as an ordinary pose checkpoint gives the same keypoints."""
     tensors = load_file(trained[0].model_file)
     pose_only = {k: v for k, v in tensors.items() if k.startswith("backbone.")}
-    pose_only |= {k.replace("decode_heads.pose.", "decode_head."): v for k, v in tensors.items() if k.startswith("decode_heads.pose.")}
+    pose_only |= {
+        k.replace("decode_heads.pose.", "decode_head."): v
+        for k, v in tensors.items()
+        if k.startswith("decode_heads.pose.")
+    }
     pose_file = save_model_file(pose_only, tmp_path, {"task": "pose", "keypoints": {"names": list(KEYPOINT_NAMES)}})
     image = cv2.imread(str(dataset.parent / "images" / "001.png"))
     boxes = np.array([[5, 10, 90, 120, 1.0]])

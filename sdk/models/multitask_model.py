@@ -48,6 +48,8 @@ class Sapiens2MultiTaskModel(nn.Module):
         """Neither head fixes the input size."""
         return None
 
-    def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         features = self.backbone(x, rope)[0]
         return tuple(self.decode_heads[task](features) for task in HEAD_TASKS)

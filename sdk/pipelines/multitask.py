@@ -63,7 +63,9 @@ def paste_crop_labels(logits: np.ndarray, crops: list[TopdownCrop], image_size: 
         score = np.zeros((height, width), dtype=np.float32)
         for crop, maps in zip(crops, probabilities):
             crop_map = cv2.resize(maps[class_index], tuple(crop.input_size), interpolation=cv2.INTER_LINEAR)
-            warped = cv2.warpAffine(crop_map, crop.matrix, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=0)
+            warped = cv2.warpAffine(
+                crop_map, crop.matrix, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=0
+            )
             np.maximum(score, warped, out=score)
         better = score > best
         labels[better] = class_index

@@ -28,14 +28,18 @@ class MultiTaskRecipe(PoseRecipe):
         return (self.config.model.head or {}).get("pose") or {}
 
     def dataset(self, path: str, images: str | None, augment: bool) -> CocoPoseMaskDataset:
-        return CocoPoseMaskDataset(path, classes=self.config.data.classes, images=images, augment=augment, **self.crop_options())
+        return CocoPoseMaskDataset(
+            path, classes=self.config.data.classes, images=images, augment=augment, **self.crop_options()
+        )
 
     def head_outputs(self, dataset: CocoPoseMaskDataset) -> dict[str, int]:
         return {"pose": dataset.num_keypoints, "seg": len(dataset.classes)}
 
     def loss(self, outputs: tuple[torch.Tensor, torch.Tensor], batch: dict[str, torch.Tensor]) -> torch.Tensor:
         heatmaps, logits = outputs
-        return super().loss(heatmaps, batch) + self.config.loss.seg_weight * losses.seg_loss(logits, batch["labels"], None)
+        return super().loss(heatmaps, batch) + self.config.loss.seg_weight * losses.seg_loss(
+            logits, batch["labels"], None
+        )
 
     def checkpoint_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """``backbone.*`` + ``decode_heads.pose.*`` + ``decode_heads.seg.*``."""

@@ -48,7 +48,9 @@ class CocoPoseMaskDataset(CocoPoseDataset):
             raise DatasetError(f"cannot read {sample['mask']} as a one-channel label PNG")
         known = (labels < len(self.classes)) | (labels == IGNORE)
         if not known.all():
-            raise DatasetError(f"{sample['mask']} has class id {int(labels[~known].max())} but there are {len(self.classes)} classes")
+            raise DatasetError(
+                f"{sample['mask']} has class id {int(labels[~known].max())} but there are {len(self.classes)} classes"
+            )
         if flipped:
             labels = np.ascontiguousarray(labels[:, ::-1])
         crop = cv2.warpAffine(labels, matrix, self.input_size, flags=cv2.INTER_NEAREST, borderValue=IGNORE)
