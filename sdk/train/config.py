@@ -119,6 +119,7 @@ class RunConfig:
     ema_decay: float | None = None
     resume: bool = True
     threads: int | None = None  # torch CPU threads; 1 is much faster than 2 on a crowded 2-core machine
+    fsdp: bool = False  # shard the model over the launched processes with FSDP2 (sapiens2.train.sharding)
 
 
 @dataclass

@@ -34,6 +34,7 @@ from .model_setup import describe
 from .optim import build_optimizer, build_scheduler
 from .stream import EpochStream, PositionSampler
 from .recipes import recipe_for
+from .sharding import fsdp2_plugin
 
 
 @dataclass
@@ -59,7 +60,13 @@ class Trainer:
         if precision == "auto":
             precision = "bf16" if on_gpu else "no"
         # cpu=True is what makes Accelerate treat a torchrun launch without GPUs as gloo multi-process.
-        self.accelerator = Accelerator(cpu=not on_gpu, mixed_precision=precision, log_with="tensorboard", project_dir=str(self.out_dir))
+        self.accelerator = Accelerator(
+            cpu=not on_gpu,
+            mixed_precision=precision,
+            log_with="tensorboard",
+            project_dir=str(self.out_dir),
+            fsdp_plugin=fsdp2_plugin() if config.run.fsdp else None,
+        )
         set_seed(config.run.seed + self.accelerator.process_index)
         self.recipe = recipe_for(config)
         data = config.data
