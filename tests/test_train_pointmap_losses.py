@@ -49,7 +49,9 @@ def test_intrinsics_consistency_measures_the_distance_to_the_camera_rays() -> No
     intrinsics = torch.tensor([[[2.0, 0, 0.5], [0, 4.0, 0], [0, 0, 1]]])
     # Z = 2: the rays give x = (u - 0.5) * 2 / 2 = (-0.5, 0.5) and y = v * 2 / 4 = 0.
     pred = maps([-0.5, 1.0], [0, 1], [2, 2])
-    assert pm.intrinsics_consistency(pred, intrinsics, torch.ones(1, 1, 1, 2)).item() == pytest.approx((0 + 0.5 + 1) / 2)
+    assert pm.intrinsics_consistency(pred, intrinsics, torch.ones(1, 1, 1, 2)).item() == pytest.approx(
+        (0 + 0.5 + 1) / 2
+    )
 
 
 def test_shift_invariant_l1_ignores_a_global_shift_and_compares_centred_maps() -> None:
@@ -70,7 +72,9 @@ def test_normal_term_compares_the_surface_normals_of_the_metric_maps() -> None:
     # cos 45 deg, and |n_pred - n_gt| = (sin 45, 0, 1 - cos 45) averaged over three channels = 1/3.
     expected = (1 - math.sqrt(0.5)) + 1 / 3
     scale = torch.tensor([2.0])
-    assert pm.normal_consistency(2 * pred, 2 * gt, torch.ones(1, 1, 3, 3), scale).item() == pytest.approx(expected, rel=1e-5)
+    assert pm.normal_consistency(2 * pred, 2 * gt, torch.ones(1, 1, 3, 3), scale).item() == pytest.approx(
+        expected, rel=1e-5
+    )
     assert pm.normal_consistency(gt, gt, torch.ones(1, 1, 3, 3), scale).item() == pytest.approx(0, abs=1e-6)
 
 
@@ -81,7 +85,15 @@ def test_the_objective_weights_the_terms_as_the_official_recipe() -> None:
     pred = gt * 1.1 + 0.05
     terms = pm.pointmap_terms(pred, torch.tensor([[1.5]]), gt, torch.tensor([[1.0]]), mask, intrinsics)
     assert terms["scale"].item() == pytest.approx(0.5)
-    official = {"l1": 2, "multiscale_l1": 1, "silog": 1, "intrinsics": 1, "shift_invariant_l1": 1, "normal": 2, "scale": 4}
+    official = {
+        "l1": 2,
+        "multiscale_l1": 1,
+        "silog": 1,
+        "intrinsics": 1,
+        "shift_invariant_l1": 1,
+        "normal": 2,
+        "scale": 4,
+    }
     total = pm.pointmap_loss(pred, torch.tensor([[1.5]]), gt, torch.tensor([[1.0]]), mask, intrinsics)
     assert total.item() == pytest.approx(sum(official[name] * value.item() for name, value in terms.items()), rel=1e-6)
     perfect = pm.pointmap_loss(gt, torch.tensor([[1.0]]), gt, torch.tensor([[1.0]]), mask, intrinsics)

@@ -17,7 +17,15 @@ from .losses import mask_mean
 CLAMP = 4.0
 LOG_FLOOR = 1e-4
 NORMAL_STEP_SCALE = 100.0
-WEIGHTS = {"l1": 2.0, "multiscale_l1": 1.0, "silog": 1.0, "intrinsics": 1.0, "shift_invariant_l1": 1.0, "normal": 2.0, "scale": 4.0}
+WEIGHTS = {
+    "l1": 2.0,
+    "multiscale_l1": 1.0,
+    "silog": 1.0,
+    "intrinsics": 1.0,
+    "shift_invariant_l1": 1.0,
+    "normal": 2.0,
+    "scale": 4.0,
+}
 
 
 def mean_canonical_depth(gt: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -104,7 +112,12 @@ def scale_l1(pred_scale: torch.Tensor, gt_scale: torch.Tensor) -> torch.Tensor:
 
 
 def pointmap_terms(
-    pred: torch.Tensor, pred_scale: torch.Tensor, gt: torch.Tensor, gt_scale: torch.Tensor, mask: torch.Tensor, intrinsics: torch.Tensor
+    pred: torch.Tensor,
+    pred_scale: torch.Tensor,
+    gt: torch.Tensor,
+    gt_scale: torch.Tensor,
+    mask: torch.Tensor,
+    intrinsics: torch.Tensor,
 ) -> dict[str, torch.Tensor]:
     """Every term of the objective, unweighted, by the names of ``WEIGHTS``."""
     depth = mean_canonical_depth(gt, mask).clamp(min=LOG_FLOOR)
@@ -120,7 +133,12 @@ def pointmap_terms(
 
 
 def pointmap_loss(
-    pred: torch.Tensor, pred_scale: torch.Tensor, gt: torch.Tensor, gt_scale: torch.Tensor, mask: torch.Tensor, intrinsics: torch.Tensor
+    pred: torch.Tensor,
+    pred_scale: torch.Tensor,
+    gt: torch.Tensor,
+    gt_scale: torch.Tensor,
+    mask: torch.Tensor,
+    intrinsics: torch.Tensor,
 ) -> torch.Tensor:
     """Official pointmap objective: 2 L1 + 1 multiscale L1 + 1 SiLog + 1 intrinsics + 1 shift-invariant L1
     + 2 normal + 4 scale; NaN/Inf -> 0 as for normals."""

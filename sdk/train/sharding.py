@@ -10,10 +10,10 @@ sharded, one file set per rank, and ``merge_sharded_state`` turns it into one fi
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 with warnings.catch_warnings():  # accelerate's import adds a process-wide warnings filter: keep it to this block
-    from accelerate.utils import FullyShardedDataParallelPlugin
+    from accelerate import Accelerator
+    from accelerate.utils import DistributedType, FullyShardedDataParallelPlugin
 
 from sapiens2.models.layers.block import EncoderBlock
 
@@ -27,3 +27,18 @@ def fsdp2_plugin() -> FullyShardedDataParallelPlugin:
         state_dict_type="SHARDED_STATE_DICT",
         reshard_after_forward=True,
     )
+
+
+def shard_on_cpu_too(accelerator: Accelerator, plugin: FullyShardedDataParallelPlugin) -> None:
+    """Let Accelerate's FSDP2 path run on CPU processes (gloo) as it does on GPUs.
+
+    Accelerate only switches to FSDP for accelerator devices and silently falls back to DDP for a
+    multi-process CPU run; torch's ``fully_shard`` itself works on a CPU device mesh over gloo. So
+    a CPU run that asked for FSDP2 gets the same state Accelerate sets up on GPUs, and trains,
+    checkpoints and gathers through the same code (which is how the tests exercise it).
+    """
+    state = accelerator.state
+    if state.distributed_type == DistributedType.MULTI_CPU:
+        plugin.set_mixed_precision(accelerator.mixed_precision)
+        state.fsdp_plugin = plugin
+        state.distributed_type = DistributedType.FSDP

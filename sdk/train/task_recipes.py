@@ -18,7 +18,14 @@ from .config import TrainConfig
 from .data import CocoPoseDataset, DenseArrayDataset, SegFolderDataset
 from .model_setup import build_model, initialise_from
 
-FORMATS = {"pose": ("coco",), "multitask": ("coco",), "seg": ("seg_folder",), "normal": ("arrays",), "albedo": ("arrays",)}  # pretrain: images
+FORMATS = {
+    "pose": ("coco",),
+    "multitask": ("coco",),
+    "seg": ("seg_folder",),
+    "normal": ("arrays",),
+    "albedo": ("arrays",),
+    "pointmap": ("arrays",),
+}  # pretrain: images
 PCK_THRESHOLD = 0.1
 
 
@@ -176,12 +183,12 @@ class DenseRecipe(TaskRecipe):
 
     def loss(self, outputs: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         objective = losses.normal_loss if self.config.model.task == "normal" else losses.albedo_loss
-        return objective(_resize(outputs, batch["target"]), batch["target"], batch["mask"])
+        return objective(resize_like(outputs, batch["target"]), batch["target"], batch["mask"])
 
     def evaluate(self, model: nn.Module, batches: Iterable[dict[str, torch.Tensor]]) -> float:
         total = pixels = 0.0
         for batch in batches:
-            pred = _resize(model(batch["image"]).float(), batch["target"])
+            pred = resize_like(model(batch["image"]).float(), batch["target"])
             if self.config.model.task == "normal":
                 angle, count = metrics.angular_error_sum(pred, batch["target"], batch["mask"])
             else:
@@ -190,7 +197,7 @@ class DenseRecipe(TaskRecipe):
         return total / max(pixels, 1)
 
 
-def _resize(pred: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+def resize_like(pred: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     if pred.shape[-2:] == like.shape[-2:]:
         return pred
     return torch.nn.functional.interpolate(pred, size=like.shape[-2:], mode="bilinear", align_corners=False)

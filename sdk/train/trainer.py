@@ -34,7 +34,7 @@ from .model_setup import describe
 from .optim import build_optimizer, build_scheduler
 from .stream import EpochStream, PositionSampler
 from .recipes import recipe_for
-from .sharding import fsdp2_plugin
+from .sharding import fsdp2_plugin, shard_on_cpu_too
 
 
 @dataclass
@@ -59,14 +59,17 @@ class Trainer:
         precision = config.run.precision
         if precision == "auto":
             precision = "bf16" if on_gpu else "no"
+        plugin = fsdp2_plugin() if config.run.fsdp else None
         # cpu=True is what makes Accelerate treat a torchrun launch without GPUs as gloo multi-process.
         self.accelerator = Accelerator(
             cpu=not on_gpu,
             mixed_precision=precision,
             log_with="tensorboard",
             project_dir=str(self.out_dir),
-            fsdp_plugin=fsdp2_plugin() if config.run.fsdp else None,
+            fsdp_plugin=plugin,
         )
+        if plugin is not None:
+            shard_on_cpu_too(self.accelerator, plugin)
         set_seed(config.run.seed + self.accelerator.process_index)
         self.recipe = recipe_for(config)
         data = config.data
