@@ -12,7 +12,7 @@ from __future__ import annotations
 import warnings
 
 with warnings.catch_warnings():  # accelerate's import adds a process-wide warnings filter: keep it to this block
-    from accelerate import Accelerator
+    from accelerate import Accelerator, PartialState
     from accelerate.utils import DistributedType, FullyShardedDataParallelPlugin
 
 from sapiens2.models.layers.block import EncoderBlock
@@ -39,6 +39,8 @@ def shard_on_cpu_too(accelerator: Accelerator, plugin: FullyShardedDataParallelP
     """
     state = accelerator.state
     if state.distributed_type == DistributedType.MULTI_CPU:
-        plugin.set_mixed_precision(accelerator.mixed_precision)
+        if accelerator.mixed_precision != "no":
+            plugin.set_mixed_precision(accelerator.mixed_precision)
         state.fsdp_plugin = plugin
-        state.distributed_type = DistributedType.FSDP
+        # Both shared states: Accelerate re-creates AcceleratorState later and takes the type from PartialState.
+        state.distributed_type = PartialState().distributed_type = DistributedType.FSDP

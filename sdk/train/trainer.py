@@ -59,6 +59,11 @@ class Trainer:
         precision = config.run.precision
         if precision == "auto":
             precision = "bf16" if on_gpu else "no"
+        if config.run.fsdp and (config.run.ema_decay or config.mode == "pretrain"):
+            raise UserError(
+                "run.fsdp shards the model but EMA weights and the pretraining teacher are kept whole: "
+                "turn off run.ema_decay (pretraining runs without run.fsdp)"
+            )
         plugin = fsdp2_plugin() if config.run.fsdp else None
         # cpu=True is what makes Accelerate treat a torchrun launch without GPUs as gloo multi-process.
         self.accelerator = Accelerator(
@@ -70,7 +75,7 @@ class Trainer:
         )
         if plugin is not None:
             shard_on_cpu_too(self.accelerator, plugin)
-        set_seed(config.run.seed + self.accelerator.process_index)
+        set_seed(config.run.seed)  # the same initial weights on every rank (FSDP shards each rank's own copy)
         self.recipe = recipe_for(config)
         data = config.data
         if not data.train:
@@ -91,6 +96,7 @@ class Trainer:
         self.scheduler = build_scheduler(optimizer, config.schedule.iters, config.schedule.warmup_iters, config.schedule.warmup_factor)
         self.ema = ema_of(student, config.run.ema_decay) if config.run.ema_decay else None
         self.model, self.optimizer = self.accelerator.prepare(trained, optimizer)
+        set_seed(config.run.seed + self.accelerator.process_index)
         self.progress = Progress()
         for stateful in (self.scheduler, self.progress, self.ema):
             if stateful is not None:
