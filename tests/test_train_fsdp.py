@@ -57,3 +57,10 @@ def test_fsdp2_on_two_gloo_processes_matches_one_process_and_gathers_one_file(tm
     assert load_model(model_file, expect="task", strict=True).task == "pose"
     # The training state is sharded (torch distributed checkpoint), not one pickled model.
     assert any(path.name.startswith("pytorch_model_fsdp") for path in (tmp_path / "fsdp" / "state").iterdir())
+
+
+def test_fsdp_with_ema_is_refused_in_one_line(tmp_path) -> None:
+    dataset = write_coco_dataset(tmp_path / "coco", count=1)
+    config = tiny_pose_config(dataset, tmp_path / "run", run={"fsdp": True, "ema_decay": 0.9})
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    assert main(["train", "finetune", "--config", str(tmp_path / "c.yaml")]) == 2
