@@ -21,7 +21,7 @@ from sapiens2.train.checkpointing import save_model_file
 from sapiens2.train.config import load_config
 from sapiens2.train.data import DatasetError
 from sapiens2.train.trainer import Trainer
-from train_datasets import KEYPOINT_NAMES, TINY_POSE_HEAD, tiny_pose_config, write_coco_mask_dataset
+from train_datasets import KEYPOINT_NAMES, SKELETON, TINY_POSE_HEAD, tiny_pose_config, write_coco_mask_dataset
 
 TINY_SEG_HEAD = {
     "deconv_out_channels": [8, 8, 8, 8],
@@ -144,6 +144,10 @@ def test_the_checkpoint_round_trips_and_inspect_names_both_heads(trained, capsys
     assert main(["inspect", str(result.model_file)]) == 0
     out = capsys.readouterr().out
     assert "multitask" in out and "out_channels=5" in out and "num_classes=2" in out
+    assert main(["inspect", str(result.model_file), "--json"]) == 0
+    keypoints = json.loads(capsys.readouterr().out)["keypoints"]
+    assert (keypoints["official"], keypoints["names"]) == (False, list(KEYPOINT_NAMES))
+    assert keypoints["skeleton_links"] == [[a - 1, b - 1] for a, b in SKELETON]
 
 
 def test_predict_gives_pose_and_seg_from_one_backbone_pass(trained, dataset) -> None:
@@ -155,9 +159,12 @@ def test_predict_gives_pose_and_seg_from_one_backbone_pass(trained, dataset) -> 
     assert len(calls) == 1
     assert isinstance(result, MultiTaskResult)
     assert result.pose.keypoints.shape == (1, 5, 2) and result.pose.keypoint_names == KEYPOINT_NAMES
+    # The dataset's own skeleton (COCO's 1-based pairs) reaches the result through ModelIO.keypoint_set.
+    assert result.pose.keypoint_set.skeleton_links.tolist() == [[a - 1, b - 1] for a, b in SKELETON]
     assert result.seg.labels.shape == image.shape[:2] and result.seg.class_names == ("background", "person")
     assert result.draw(image).shape == image.shape
-    assert json.loads(result.to_json())["pose"]["num_keypoints"] == 5
+    document = json.loads(result.to_json())["pose"]
+    assert document["num_keypoints"] == 5 and document["skeleton_links"] == [[a - 1, b - 1] for a, b in SKELETON]
 
 
 def test_the_pose_part_matches_a_pose_model_made_of_the_same_weights(trained, dataset, tmp_path) -> None:
