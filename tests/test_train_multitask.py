@@ -210,3 +210,12 @@ def test_validation_reports_both_metrics_and_distillation_trains_it(tmp_path, da
     config["distill"] = {"teacher": str(trained[0].model_file), "output_weight": 1.0}
     assert main(["train", "distill", "--config", str(write_config(tmp_path, config))]) == 0
     assert load_model(tmp_path / "teacher" / "model.safetensors", expect="task").task == "multitask"
+
+
+def test_cli_predicts_it_and_compile_refuses_it_in_one_line(trained, dataset, tmp_path, capsys) -> None:
+    model_file = str(trained[0].model_file)
+    image = str(dataset.parent / "images" / "000.png")
+    assert main(["predict", "--checkpoint", model_file, image, "--out", str(tmp_path / "pred")]) == 0
+    assert sorted(p.name for p in (tmp_path / "pred").iterdir()) == ["000_multitask.json", "000_multitask.png", "000_seg.npy"]
+    assert main(["compile", model_file, "--target", "onnx", "--out", str(tmp_path / "bundle")]) == 2
+    assert "a multitask checkpoint cannot be compiled yet" in capsys.readouterr().err
