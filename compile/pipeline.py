@@ -26,7 +26,7 @@ from sapiens2.bundle import (
     write_failed_report,
 )
 from sapiens2.errors import AccuracyGateError, CompileError, FidelityGateError
-from sapiens2.models import ArchSpec, Sapiens2TaskModel
+from sapiens2.models import TASKS, ArchSpec, Sapiens2TaskModel
 from sapiens2.targets import ExportedArtifact, Target, get_target
 
 from . import quantization
@@ -80,6 +80,11 @@ def check_request(target: Target, options: CompileOptions) -> None:
 
 def check_model(model: Sapiens2TaskModel, options: CompileOptions) -> None:
     """Refuse option/model combinations that cannot work, before exporting."""
+    if model.task not in TASKS:
+        raise CompileError(
+            f"a {model.task} checkpoint cannot be compiled yet (the targets export the single tasks {', '.join(TASKS)}); "
+            "run it with sapiens2.load(...).predict"
+        )
     if options.decode != "none" and model.task not in DECODED_OUTPUTS:
         raise CompileError(f"--decode exists for {' and '.join(DECODED_OUTPUTS)}; {model.task} outputs are used as they are")
     problem = model.input_size_problem(options.input_size)

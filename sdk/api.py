@@ -10,6 +10,7 @@ import torch
 
 from .errors import UserError
 from .limits import check_inference_memory
+from .models.multitask_model import MULTITASK
 from .models.outputs import RAW_OUTPUTS
 from .pipelines import ModelIO
 from .processing.keypoint_sets import checkpoint_keypoint_set, keypoint_set_from_record
@@ -65,12 +66,24 @@ def load(
     if problem:
         raise UserError(f"{problem} (input_size / --input-size)")
     check_inference_memory(model, size, batch_size)
-    keypoints = checkpoint_keypoint_set(source) if model.task == "pose" and source is not None else None
+    keypoints = checkpoint_keypoint_set(source) if model.task in ("pose", MULTITASK) and source is not None else None
     io = ModelIO(task=model.task, input_size=size, output_names=RAW_OUTPUTS[model.task], keypoints=keypoints)
     meta |= {"runtime": "torch", "device": str(runner.device), "precision": runner.precision}
     if runner.quantization:
         meta["quantization"] = runner.quantization
-    return Predictor(io, runner, batch_size=batch_size, meta=meta, **pipeline_options)
+    options = _own_class_names(source, model.task) | pipeline_options
+    return Predictor(io, runner, batch_size=batch_size, meta=meta, **options)
+
+
+def _own_class_names(source: Any, task: str) -> dict[str, tuple[str, ...]]:
+    """A multitask checkpoint's seg classes, when the .json beside it names its own (its keypoints reach
+    the pipeline as ``ModelIO.keypoint_set``)."""
+    if source is None or task != MULTITASK:
+        return {}
+    from .checkpoints.checks import sidecar_label_names
+
+    names = tuple(sidecar_label_names(source, "classes"))
+    return {"class_names": names} if names else {}
 
 
 def _check_device(device: str) -> None:

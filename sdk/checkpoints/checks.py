@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 
 import torch
 
 from ..models.heads.blocks import deconv_padding
+from ..models.multitask_model import HEADS_PREFIX, MULTITASK
 from ..processing.keypoint_sets import sidecar_record
 from ..processing.metadata import keypoint_metadata, segmentation_metadata
 from ..errors import CheckpointError
@@ -34,6 +36,12 @@ def check_head(source: object, layout: CheckpointLayout, state_dict: Mapping[str
     """Refuse a task head with missing stages, kernel sizes outside the official rules, or an output
     count (keypoints, classes) that the SDK's label metadata does not describe."""
     if layout.kind != "task" or layout.head is None:
+        return
+    if layout.task == MULTITASK:  # each head is checked as the single-task head it is
+        for name, head in layout.head.items():
+            prefix = f"{HEADS_PREFIX}{name}."
+            part = {HEAD_PREFIX + k.removeprefix(prefix): v for k, v in state_dict.items() if k.startswith(prefix)}
+            check_head(source, replace(layout, task=name, head=head), part)
         return
     missing = _missing_stage_keys(state_dict)
     if missing:

@@ -17,6 +17,7 @@ import torch
 
 from ..models import ARCHS, ArchSpec, official_name
 from ..models.arch_zoo import MHSA_EARLY, MHSA_LATE
+from ..models.multitask_model import HEAD_TASKS, HEADS_PREFIX, MULTITASK
 from ..errors import CheckpointError
 
 BACKBONE_PREFIX = "backbone."
@@ -100,7 +101,8 @@ def describe_arch(spec: ArchSpec, use_tokenizer: bool = False) -> str:
 
 def infer_layout(state_dict: StateDict) -> CheckpointLayout:
     """Everything about the checkpoint's model; raises ``CheckpointError`` if it is no Sapiens2 model."""
-    is_task = any(key.startswith(HEAD_PREFIX) for key in state_dict)
+    is_multitask = any(key.startswith(HEADS_PREFIX) for key in state_dict)
+    is_task = is_multitask or any(key.startswith(HEAD_PREFIX) for key in state_dict)
     backbone = backbone_part(state_dict) if is_task else state_dict
     _require_backbone(backbone, state_dict, is_task)
     spec = infer_arch(backbone)
@@ -108,7 +110,9 @@ def infer_layout(state_dict: StateDict) -> CheckpointLayout:
     patch_size = backbone["patch_embed.projection.weight"].shape[-1]
     task = head = None
     img_size = DEFAULT_IMG_SIZE
-    if is_task:
+    if is_multitask:
+        task, head = MULTITASK, infer_multitask_heads(state_dict, spec.embed_dims)
+    elif is_task:
         head_sd = _strip(state_dict, HEAD_PREFIX)
         task = infer_task(head_sd)
         head = infer_head(task, head_sd, spec.embed_dims)
@@ -167,6 +171,17 @@ def infer_task(head: StateDict) -> str:
             return task
     convs = ", ".join(OUTPUT_CONV_TASKS)
     raise CheckpointError(f"its decode_head has no output conv ({convs}), so it is no Sapiens2 task head")
+
+
+def infer_multitask_heads(state_dict: StateDict, embed_dims: int) -> dict[str, dict[str, Any]]:
+    """Per head of a multitask checkpoint (``decode_heads.pose.*``, ``decode_heads.seg.*``), its config."""
+    heads = {}
+    for name in HEAD_TASKS:
+        head_sd = _strip(state_dict, f"{HEADS_PREFIX}{name}.")
+        if not head_sd or infer_task(head_sd) != name:
+            raise CheckpointError(f"it is a multitask checkpoint but has no {name} head under '{HEADS_PREFIX}{name}.'")
+        heads[name] = infer_head(name, head_sd, embed_dims)
+    return heads
 
 
 def infer_head(task: str, head: StateDict, embed_dims: int) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from ..models.multitask_model import MULTITASK
 from ..processing.keypoint_sets import checkpoint_keypoint_set, is_official
 from ..processing.metadata import KeypointMetadata
 from .infer import CheckpointLayout
@@ -57,5 +58,5 @@ def inspect_checkpoint(source: str | os.PathLike[str]) -> CheckpointInfo:
         files=tuple(str(path) for path in files.paths),
         file_size=files.size_bytes,
         layout=layout,
-        keypoints=checkpoint_keypoint_set(source) if layout.task == "pose" else None,
+        keypoints=checkpoint_keypoint_set(source) if layout.task in ("pose", MULTITASK) else None,
     )

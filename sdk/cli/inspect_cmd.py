@@ -88,6 +88,8 @@ def format_bytes(size: int) -> str:
 
 
 def format_head(head: dict) -> str:
+    if head and all(isinstance(value, dict) for value in head.values()):  # a multitask model: one config per head
+        return " | ".join(f"{name} head: {format_head(config)}" for name, config in head.items())
     return "; ".join(f"{key}={_plain(value)}" for key, value in head.items())
 
 

@@ -9,6 +9,7 @@ RAW_OUTPUTS: dict[str, tuple[str, ...]] = {
     "normal": ("normal",),
     "albedo": ("albedo",),
     "pointmap": ("pointmap", "scale"),
+    "multitask": ("heatmaps", "logits"),
 }
 DECODED_OUTPUTS: dict[str, tuple[str, ...]] = {"pose": ("keypoints", "scores"), "seg": ("labels",)}
 OUTPUT_MEANINGS = {

@@ -7,6 +7,7 @@ so the same pipeline serves PyTorch, ONNX Runtime, OpenVINO, ExecuTorch and the 
 
 from .base import ModelIO, ModelFeeder, Pipeline, Prepared
 from .dense import AlbedoPipeline, NormalPipeline, PointmapPipeline
+from .multitask import MultiTaskPipeline
 from .pose import PosePipeline
 from .seg import SegPipeline
 
@@ -16,6 +17,7 @@ PIPELINES: dict[str, type[Pipeline]] = {
     "normal": NormalPipeline,
     "pointmap": PointmapPipeline,
     "albedo": AlbedoPipeline,
+    "multitask": MultiTaskPipeline,
 }
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "AlbedoPipeline",
     "ModelFeeder",
     "ModelIO",
+    "MultiTaskPipeline",
     "NormalPipeline",
     "Pipeline",
     "PointmapPipeline",

@@ -87,6 +87,7 @@ class LossConfig:
     heatmap_weight: float = 10.0
     coord_weight: float = 0.0
     coord_temperature: float = 30.0
+    seg_weight: float = 1.0  # multitask: weight of the segmentation loss beside the pose loss
 
 
 @dataclass
@@ -123,6 +124,7 @@ class RunConfig:
     ema_decay: float | None = None
     resume: bool = True
     threads: int | None = None  # torch CPU threads; 1 is much faster than 2 on a crowded 2-core machine
+    fsdp: bool = False  # shard the model over the launched processes with FSDP2 (sapiens2.train.sharding)
 
 
 @dataclass

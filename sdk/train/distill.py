@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from sapiens2.models.multitask_model import HEAD_TASKS, MULTITASK
+
 from . import losses
 
 
@@ -77,7 +79,10 @@ class Teacher:
 
 
 def output_distillation(task: str, student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
-    """Heatmap MSE for pose (official x10 scale), soft cross-entropy on logits for seg, L1 for dense maps."""
+    """Heatmap MSE for pose (official x10 scale), soft cross-entropy on logits for seg, L1 for dense maps;
+    a multitask model's outputs are distilled head by head and summed."""
+    if task == MULTITASK:
+        return sum(output_distillation(name, s, t) for name, s, t in zip(HEAD_TASKS, student, teacher))
     teacher = teacher.to(student.dtype)
     if task == "pose":
         return losses.keypoint_mse(student, teacher, torch.ones(student.shape[:2], device=student.device))

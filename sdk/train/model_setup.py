@@ -15,20 +15,27 @@ from torch import nn
 
 from sapiens2.checkpoints import load_state_dict
 from sapiens2.errors import UserError
-from sapiens2.models import build_task_model, head_preset, official_name, resolve_arch
+from sapiens2.models import ArchSpec, build_task_model, head_preset, official_name, resolve_arch
+from sapiens2.models.multitask_model import HEAD_TASKS, MULTITASK
 
 from .config import ModelConfig
 
 
-def build_model(config: ModelConfig, head_outputs: int | None) -> nn.Module:
-    """The task model of ``config``; ``head_outputs`` (keypoints or classes) follows the dataset."""
+def build_model(config: ModelConfig, head_outputs: int | Mapping[str, int] | None) -> nn.Module:
+    """The task model of ``config``; ``head_outputs`` (keypoints or classes) follows the dataset.
+
+    For ``multitask``, ``config.head`` and ``head_outputs`` map each head's task (pose, seg) to its
+    overrides and its output count.
+    """
     try:
         spec = resolve_arch(config.arch)
     except (ValueError, TypeError) as error:
         raise UserError(f"model.arch: {error}") from None
-    head = head_preset(config.task, official_name(spec), spec.embed_dims, config.img_size) | dict(config.head or {})
-    if head_outputs is not None:
-        head["out_channels" if config.task == "pose" else "num_classes"] = head_outputs
+    if config.task == MULTITASK:
+        overrides, outputs = config.head or {}, head_outputs or {}
+        head: dict[str, Any] = {t: _head(t, spec, config.img_size, overrides.get(t), outputs.get(t)) for t in HEAD_TASKS}
+    else:
+        head = _head(config.task, spec, config.img_size, config.head, head_outputs)
     return build_task_model(
         config.task,
         spec,
@@ -41,10 +48,18 @@ def build_model(config: ModelConfig, head_outputs: int | None) -> nn.Module:
     )
 
 
+def _head(task: str, spec: ArchSpec, img_size: Any, overrides: Mapping[str, Any] | None, outputs: int | None) -> dict[str, Any]:
+    """The official preset of ``task`` with the config's overrides and the dataset's output count."""
+    head = head_preset(task, official_name(spec), spec.embed_dims, img_size) | dict(overrides or {})
+    if outputs is not None:
+        head["out_channels" if task == "pose" else "num_classes"] = outputs
+    return head
+
+
 def initialise_from(model: nn.Module, source: str) -> dict[str, list[str]]:
     """Copy the tensors of ``source`` that fit ``model``; returns the names it ``skipped`` and left ``fresh``."""
     state = load_state_dict(source)
-    if not any(key.startswith(("backbone.", "decode_head.")) for key in state):
+    if not any(key.startswith(("backbone.", "decode_head.", "decode_heads.")) for key in state):
         state = {f"backbone.{key}": value for key, value in state.items()}
     own = model.state_dict()
     fits = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}

@@ -19,7 +19,14 @@ from .data import CocoPoseDataset, DenseArrayDataset, SegFolderDataset
 from .data.pose_geometry import BoxJitter
 from .model_setup import build_model, initialise_from
 
-FORMATS = {"pose": ("coco",), "seg": ("seg_folder",), "normal": ("arrays",), "albedo": ("arrays",)}  # pretrain: images
+FORMATS = {
+    "pose": ("coco",),
+    "multitask": ("coco",),
+    "seg": ("seg_folder",),
+    "normal": ("arrays",),
+    "albedo": ("arrays",),
+    "pointmap": ("arrays",),
+}  # pretrain: images
 PCK_THRESHOLD = 0.1
 
 
@@ -32,6 +39,7 @@ class TaskRecipe:
 
     def __init__(self, config: TrainConfig) -> None:
         self.config = config
+        self.secondary_metrics: dict[str, float] = {}  # further metrics of the last ``evaluate`` (multitask)
         width_height = tuple(reversed(config.model.img_size))
         self.input_size: tuple[int, int] = width_height  # (W, H), OpenCV order
 
@@ -75,17 +83,24 @@ class PoseRecipe(TaskRecipe):
 
     def heatmap_size(self) -> tuple[int, int]:
         """(W, H) of the head's output: the 16-pixel token grid upsampled x2 per deconv stage."""
-        deconvs = len((self.config.model.head or {}).get("deconv_out_channels", (None, None)))
+        deconvs = len(self.pose_head_overrides().get("deconv_out_channels", (None, None)))
         stride = 16 // 2**deconvs
         return (self.input_size[0] // stride, self.input_size[1] // stride)
 
+    def pose_head_overrides(self) -> dict[str, Any]:
+        return self.config.model.head or {}
+
     def dataset(self, path: str, images: str | None, augment: bool) -> CocoPoseDataset:
+        return CocoPoseDataset(path, images, augment=augment, **self.crop_options())
+
+    def crop_options(self) -> dict[str, Any]:
+        """Crop and heatmap sizes, Gaussian sigma, box jitter and seed of the pose samples."""
+        data = self.config.data
         heatmap = self.heatmap_size()
         # data.heatmap_sigma is in the official 256-row heatmap's pixels; it scales with the heatmap.
-        sigma = self.config.data.heatmap_sigma * heatmap[1] / 256
-        data = self.config.data
+        sigma = data.heatmap_sigma * heatmap[1] / 256
         jitter = BoxJitter(data.shift_factor, data.scale_factor, data.rotate_factor)
-        return CocoPoseDataset(path, images, self.input_size, heatmap, sigma, augment, self.config.run.seed, jitter)
+        return {"input_size": self.input_size, "heatmap_size": heatmap, "sigma": sigma, "seed": self.config.run.seed, "jitter": jitter}
 
     def head_outputs(self, dataset: CocoPoseDataset) -> int:
         return dataset.num_keypoints
@@ -100,15 +115,21 @@ class PoseRecipe(TaskRecipe):
 
     def evaluate(self, model: nn.Module, batches: Iterable[dict[str, torch.Tensor]]) -> float:
         hits = count = 0
-        norm = np.asarray(self.input_size, dtype=np.float32)
         for batch in batches:
-            heatmaps = model(batch["image"]).float().cpu().numpy()
-            for i, maps in enumerate(heatmaps):
-                pred = metrics.decode_to_crop(maps, self.input_size)
-                target = batch["keypoints"][i].cpu().numpy()
-                h, c = metrics.pck(pred, target, batch["weights"][i].cpu().numpy() > 0, norm, PCK_THRESHOLD)
-                hits, count = hits + h, count + c
+            h, c = self.pck_counts(model(batch["image"]), batch)
+            hits, count = hits + h, count + c
         return hits / max(count, 1)
+
+    def pck_counts(self, heatmaps: torch.Tensor, batch: dict[str, torch.Tensor]) -> tuple[int, int]:
+        """(keypoints within PCK_THRESHOLD of the crop size, visible keypoints) of one batch."""
+        hits = count = 0
+        norm = np.asarray(self.input_size, dtype=np.float32)
+        for i, maps in enumerate(heatmaps.float().cpu().numpy()):
+            pred = metrics.decode_to_crop(maps, self.input_size)
+            target = batch["keypoints"][i].cpu().numpy()
+            h, c = metrics.pck(pred, target, batch["weights"][i].cpu().numpy() > 0, norm, PCK_THRESHOLD)
+            hits, count = hits + h, count + c
+        return hits, count
 
     def baseline(self, train_set: CocoPoseDataset, val_set: CocoPoseDataset) -> float:
         plain = self.dataset(self.config.data.train, self.config.data.images, False)
@@ -140,11 +161,15 @@ class SegRecipe(TaskRecipe):
     def evaluate(self, model: nn.Module, batches: Iterable[dict[str, torch.Tensor]]) -> float:
         matrix = None
         for batch in batches:
-            logits = model(batch["image"]).float()
-            logits = torch.nn.functional.interpolate(logits, size=batch["labels"].shape[-2:], mode="bilinear")
-            found = metrics.confusion(logits.argmax(1), batch["labels"], logits.shape[1])
+            found = batch_confusion(model(batch["image"]), batch["labels"])
             matrix = found if matrix is None else matrix + found
         return metrics.mean_iou(matrix)
+
+
+def batch_confusion(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """The confusion matrix of one batch, logits resized to the labels first (as the official evaluator)."""
+    logits = torch.nn.functional.interpolate(logits.float(), size=labels.shape[-2:], mode="bilinear")
+    return metrics.confusion(logits.argmax(1), labels, logits.shape[1])
 
 
 class DenseRecipe(TaskRecipe):
@@ -161,12 +186,12 @@ class DenseRecipe(TaskRecipe):
 
     def loss(self, outputs: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         objective = losses.normal_loss if self.config.model.task == "normal" else losses.albedo_loss
-        return objective(_resize(outputs, batch["target"]), batch["target"], batch["mask"])
+        return objective(resize_like(outputs, batch["target"]), batch["target"], batch["mask"])
 
     def evaluate(self, model: nn.Module, batches: Iterable[dict[str, torch.Tensor]]) -> float:
         total = pixels = 0.0
         for batch in batches:
-            pred = _resize(model(batch["image"]).float(), batch["target"])
+            pred = resize_like(model(batch["image"]).float(), batch["target"])
             if self.config.model.task == "normal":
                 angle, count = metrics.angular_error_sum(pred, batch["target"], batch["mask"])
             else:
@@ -175,7 +200,7 @@ class DenseRecipe(TaskRecipe):
         return total / max(pixels, 1)
 
 
-def _resize(pred: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+def resize_like(pred: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     if pred.shape[-2:] == like.shape[-2:]:
         return pred
     return torch.nn.functional.interpolate(pred, size=like.shape[-2:], mode="bilinear", align_corners=False)

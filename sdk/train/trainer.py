@@ -34,6 +34,7 @@ from .model_setup import describe
 from .optim import build_optimizer, build_scheduler
 from .stream import EpochStream, PositionSampler
 from .recipes import recipe_for
+from .sharding import fsdp2_plugin, shard_on_cpu_too
 
 
 @dataclass
@@ -58,9 +59,23 @@ class Trainer:
         precision = config.run.precision
         if precision == "auto":
             precision = "bf16" if on_gpu else "no"
+        if config.run.fsdp and (config.run.ema_decay or config.mode == "pretrain"):
+            raise UserError(
+                "run.fsdp shards the model but EMA weights and the pretraining teacher are kept whole: "
+                "turn off run.ema_decay (pretraining runs without run.fsdp)"
+            )
+        plugin = fsdp2_plugin() if config.run.fsdp else None
         # cpu=True is what makes Accelerate treat a torchrun launch without GPUs as gloo multi-process.
-        self.accelerator = Accelerator(cpu=not on_gpu, mixed_precision=precision, log_with="tensorboard", project_dir=str(self.out_dir))
-        set_seed(config.run.seed + self.accelerator.process_index)
+        self.accelerator = Accelerator(
+            cpu=not on_gpu,
+            mixed_precision=precision,
+            log_with="tensorboard",
+            project_dir=str(self.out_dir),
+            fsdp_plugin=plugin,
+        )
+        if plugin is not None:
+            shard_on_cpu_too(self.accelerator, plugin)
+        set_seed(config.run.seed)  # the same initial weights on every rank (FSDP shards each rank's own copy)
         self.recipe = recipe_for(config)
         data = config.data
         if not data.train:
@@ -81,6 +96,7 @@ class Trainer:
         self.scheduler = build_scheduler(optimizer, config.schedule.iters, config.schedule.warmup_iters, config.schedule.warmup_factor)
         self.ema = ema_of(student, config.run.ema_decay) if config.run.ema_decay else None
         self.model, self.optimizer = self.accelerator.prepare(trained, optimizer)
+        set_seed(config.run.seed + self.accelerator.process_index)
         self.progress = Progress()
         for stateful in (self.scheduler, self.progress, self.ema):
             if stateful is not None:
@@ -100,9 +116,7 @@ class Trainer:
             if baseline is not None:
                 self._say(f"baseline val {self.recipe.metric_name}: {baseline:.4f} ({self.recipe.baseline_name})")
                 accelerator.log({f"val/baseline {self.recipe.metric_name}": baseline}, step=0)
-            self._say(f"step 0: val {self.recipe.metric_name} {self.validate():.4f}")
-            if self._distils_features():
-                self._say(f"step 0: val feature cosine to the teacher {self.feature_cosine():.4f}")
+            self._say(f"step 0: {self._validation_report(0)[1]}")
         batches = self._batches(self.progress.step)
         started, metric = time.monotonic(), None
         bar = tqdm(total=config.schedule.iters, initial=self.progress.step, disable=not accelerator.is_main_process, unit="step")
@@ -120,13 +134,8 @@ class Trainer:
                 accelerator.log({"train/loss": loss, "train/images_per_s": rate, "train/lr": self.scheduler.get_last_lr()[-1]}, step=step)
                 window_start, window_images = time.monotonic(), 0
             if self.val_set is not None and (step % config.run.val_every == 0 or step == config.schedule.iters):
-                metric = self.validate()
-                accelerator.log({f"val/{self.recipe.metric_name}": metric}, step=step)
-                bar.write(f"step {step}: val {self.recipe.metric_name} {metric:.4f}")
-                if self._distils_features():
-                    cosine = self.feature_cosine()
-                    accelerator.log({"val/feature cosine": cosine}, step=step)
-                    bar.write(f"step {step}: val feature cosine to the teacher {cosine:.4f}")
+                metric, report = self._validation_report(step)
+                bar.write(f"step {step}: {report}")
             if step % config.run.save_every == 0 and step < config.schedule.iters:
                 save_training_state(accelerator, self.out_dir)
         bar.close()
@@ -145,6 +154,16 @@ class Trainer:
             value = self.recipe.evaluate(model, (self._to_device(b) for b in loader))
         model.train(was_training)
         return value
+
+    def _validation_report(self, step: int) -> tuple[float, str]:
+        """Validate, log every metric (the task's, any secondary one, the feature cosine of a feature
+        distillation) and say them in one line."""
+        metric = self.validate()
+        values = {self.recipe.metric_name: metric} | self.recipe.secondary_metrics
+        if self._distils_features():
+            values["feature cosine"] = self.feature_cosine()  # to the teacher
+        self.accelerator.log({f"val/{name}": value for name, value in values.items()}, step=step)
+        return metric, ", ".join(f"val {name} {value:.4f}" for name, value in values.items())
 
     def feature_cosine(self) -> float:
         """Mean token cosine of the student's tapped blocks (projected) to the teacher's, on the validation set.
@@ -179,7 +198,7 @@ class Trainer:
             else:
                 outputs, features = self.model(batch["image"])
                 teacher_outputs, teacher_features = self.teacher(batch["image"])
-                loss = outputs.new_zeros(())
+                loss = batch["image"].new_zeros(())
                 if config.distill.output_weight:
                     loss = loss + config.distill.output_weight * kd.output_distillation(config.model.task, outputs, teacher_outputs)
                 if features:

@@ -37,6 +37,7 @@ class CocoPoseDataset(Dataset):
 
     ``annotations`` may name several files of one keypoint set (e.g. footage labelled with different
     options); each file's images are found under ``images`` or, by default, the file's own folder.
+    Each sample keeps the file it came from (``sample["annotations"]``).
     """
 
     def __init__(
@@ -88,7 +89,8 @@ class CocoPoseDataset(Dataset):
             raise DatasetError(f"cannot read image {sample['file']}")
         keypoints, visible = sample["keypoints"].copy(), sample["visible"].copy()
         rng = np.random.default_rng([self.seed, self.epoch, index])
-        if self.augment and rng.random() < FLIP_PROB:
+        flipped = self.augment and rng.random() < FLIP_PROB
+        if flipped:
             image, keypoints, visible = flip_horizontally(image, keypoints, visible, self.keypoint_set.flip_indices)
         box = keypoint_box(keypoints, visible) if self.augment or sample["box"] is None else sample["box"]
         padding = BOX_PADDING
@@ -112,13 +114,17 @@ class CocoPoseDataset(Dataset):
             crop = blur_and_dropout(rng, crop)
         points_hm = crop_to_heatmap(points, self.input_size, self.heatmap_size)
         heatmaps, weights = udp_gaussian_targets(points_hm, visible, self.heatmap_size, self.sigma)
-        return {
+        return self.aligned_targets(sample, flipped, matrix) | {
             "image": torch.from_numpy(normalize(crop)[0]),
             "heatmaps": torch.from_numpy(heatmaps),
             "weights": torch.from_numpy(weights),
             "keypoints": torch.from_numpy(points.astype(np.float32)),
             "keypoints_hm": torch.from_numpy(points_hm),
         }
+
+    def aligned_targets(self, sample: dict[str, Any], flipped: bool, matrix: np.ndarray) -> dict[str, torch.Tensor]:
+        """Targets that follow the crop's geometry (a subclass's masks); the image was flipped first if ``flipped``."""
+        return {}
 
     def _sample(self, annotation: dict[str, Any], files: dict[Any, Path], path: Path) -> dict[str, Any] | None:
         raw = annotation.get("keypoints")
@@ -138,7 +144,8 @@ class CocoPoseDataset(Dataset):
         if annotation.get("bbox"):
             x, y, w, h = (float(v) for v in annotation["bbox"])
             box = np.array([x, y, x + w, y + h], dtype=np.float32)
-        return {"file": files[annotation["image_id"]], "keypoints": triples[:, :2], "visible": visible, "box": box}
+        file = files[annotation["image_id"]]
+        return {"file": file, "annotations": path, "keypoints": triples[:, :2], "visible": visible, "box": box}
 
 
 def _read_json(path: Path) -> dict[str, Any]:
