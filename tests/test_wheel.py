@@ -46,8 +46,11 @@ def test_the_wheel_ships_the_label_metadata_samples_and_every_target(wheel: Path
     assert not [n for n in names if "messi" in n or "sample_person" in n]  # a press photo: not ours to ship
     for target in ("onnx", "openvino", "executorch", "coreml", "torch"):
         assert f"sapiens2/targets/{target}/target.py" in names
-    data_bytes = sum(info.file_size for info in zipfile.ZipFile(wheel).infolist() if info.filename.startswith("sapiens2/data/"))
-    assert data_bytes < 5_000_000
+    demo_model = "sapiens2/data/models/tiny_pose_mediapipe/"
+    assert {demo_model + "model.safetensors", demo_model + "model.json", "sapiens2/data/models/README.md"} <= names
+    sizes = {info.filename: info.file_size for info in zipfile.ZipFile(wheel).infolist() if info.filename.startswith("sapiens2/data/")}
+    assert sizes[demo_model + "model.safetensors"] < 10_000_000  # 4.2 M parameters as fp16
+    assert sum(size for name, size in sizes.items() if not name.startswith(demo_model)) < 5_000_000
 
 
 SCRIPT = """

@@ -12,13 +12,12 @@ Only the standard library, mediapipe, numpy and OpenCV may be imported here.
 import json
 import sys
 
-from mediapipe_person_crop import landmarks_in_box  # a sibling file: this script's folder is on sys.path
-
 
 def main():
     video, people_path, out_path = sys.argv[1:4]
     import cv2
     import mediapipe as mp
+    from mediapipe_person_crop import landmarks_in_box  # a sibling file: run as a script, its folder is on sys.path
 
     people = {int(frame): boxes for frame, boxes in json.load(open(people_path)).items()}
     pose = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=False)

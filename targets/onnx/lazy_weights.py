@@ -12,11 +12,14 @@ under the same names, so the runtimes load them as they are.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Collection
 
 import numpy as np
-import onnx_ir as ir
 import torch
+
+with warnings.catch_warnings():  # onnx_ir imports sympy, whose import adds a process-wide warnings filter
+    import onnx_ir as ir
 
 TensorReader = Callable[[str], torch.Tensor]
 # External data offsets aligned to 64 KiB: ONNX Runtime then memory-maps the file instead of copying it.
