@@ -16,7 +16,7 @@ import torch
 from sapiens2.processing.normalize import normalize
 
 from .errors import DatasetError
-from .folder_pairs import PairedFolderDataset
+from .folder_pairs import PairedFolderDataset, read_image_and_array
 from .photometric import photometric_distortion
 
 
@@ -31,11 +31,7 @@ class DenseArrayDataset(PairedFolderDataset):
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         image_path, target_path = self.pairs[index]
-        image = cv2.imread(str(image_path), cv2.IMREAD_COLOR)
-        target = np.load(target_path).astype(np.float32)
-        if image is None or target.shape != image.shape:
-            got = "unreadable" if image is None else f"{image.shape}"
-            raise DatasetError(f"{target_path} must be an H x W x 3 array the size of its image ({got}), got {target.shape}")
+        image, target = read_image_and_array(image_path, target_path)
         rng = np.random.default_rng([self.seed, self.epoch, index])
         if self.augment:
             if self.task == "normal":

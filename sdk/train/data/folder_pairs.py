@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
+import numpy as np
+
 from torch.utils.data import Dataset
 
 from .errors import DatasetError
@@ -26,6 +29,16 @@ def paired_files(root: Path, target_folder: str, target_suffixes: tuple[str, ...
     if not images:
         raise DatasetError(f"{images_dir} holds no images ({', '.join(IMAGE_SUFFIXES)})")
     return [(p, targets[p.stem]) for p in images]
+
+
+def read_image_and_array(image_path: Path, target_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The BGR image and its H x W x 3 float32 target array, or a ``DatasetError`` naming the file."""
+    image = cv2.imread(str(image_path), cv2.IMREAD_COLOR)
+    target = np.load(target_path).astype(np.float32)
+    if image is None or target.shape != image.shape:
+        got = "unreadable" if image is None else f"{image.shape}"
+        raise DatasetError(f"{target_path} must be an H x W x 3 array the size of its image ({got}), got {target.shape}")
+    return image, target
 
 
 class PairedFolderDataset(Dataset):

@@ -21,7 +21,7 @@ from sapiens2.processing.normalize import normalize
 from sapiens2.processing.resize import letterbox
 
 from .errors import DatasetError
-from .folder_pairs import PairedFolderDataset
+from .folder_pairs import PairedFolderDataset, read_image_and_array
 from .photometric import photometric_distortion
 
 CANONICAL_FOCAL = 768.0
@@ -41,13 +41,7 @@ class PointmapFolderDataset(PairedFolderDataset):
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         image_path, target_path = self.pairs[index]
-        image = cv2.imread(str(image_path), cv2.IMREAD_COLOR)
-        points = np.load(target_path).astype(np.float32)
-        if image is None or points.shape != image.shape:
-            got = "unreadable" if image is None else f"{image.shape}"
-            raise DatasetError(
-                f"{target_path} must be an H x W x 3 array the size of its image ({got}), got {points.shape}"
-            )
+        image, points = read_image_and_array(image_path, target_path)
         intrinsics = self._intrinsics(image_path.stem)
         rng = np.random.default_rng([self.seed, self.epoch, index])
         if self.augment:
