@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from sapiens2.checkpoints import load_model
+from sapiens2.processing.flip import average_flip_heatmaps
 from sapiens2.train.config import load_config
 from sapiens2.train.recipes import recipe_for
 
@@ -48,6 +49,16 @@ def split_by_source(files: list[Path], out_dir: Path) -> dict[str, Path]:
     return paths
 
 
+def flip_tested(model: torch.nn.Module, flip_indices: tuple[int, ...]):
+    """The model with the official test-time flip: heatmaps of the crop and of its mirror, un-mirrored, averaged."""
+
+    def run(images: torch.Tensor) -> torch.Tensor:
+        plain, mirrored = model(images), model(images.flip(-1))
+        return torch.from_numpy(average_flip_heatmaps(plain.numpy(), mirrored.numpy(), flip_indices))
+
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, help="the run folder (model.safetensors)")
@@ -60,13 +71,17 @@ def main() -> None:
     recipe = recipe_for(config)
     train = recipe.dataset(config.data.train, None, False)
     model = load_model(args.run / "model.safetensors", expect="task", img_size=tuple(config.model.img_size)).eval()
-    print("| held-out source | people | student PCK@0.1 | mean-pose PCK@0.1 |\n| --- | --- | --- | --- |")
-    for key, path in split_by_source(args.val, args.run / "eval_by_source").items():
-        val = recipe.dataset(str(path), None, False)
-        batches = ({k: torch.stack([val[i][k] for i in range(s, min(s + 16, len(val)))]) for k in ("image", "keypoints", "weights")} for s in range(0, len(val), 16))
-        with torch.no_grad():
-            score = recipe.evaluate(model, batches)
-        print(f"| {key} | {len(val)} | {score:.3f} | {recipe.baseline(train, val):.3f} |")
+    flipped = flip_tested(model, train.keypoint_set.flip_indices)
+    sources = {"all held-out": args.val, **split_by_source(args.val, args.run / "eval_by_source")}
+    print("| held-out source | people | student PCK@0.1 | with flip test | mean-pose PCK@0.1 |\n| --- | --- | --- | --- | --- |")
+    for key, paths in sources.items():
+        val = recipe.dataset([str(p) for p in paths] if isinstance(paths, list) else str(paths), None, False)
+        scores = []
+        for net in (model, flipped):
+            batches = ({k: torch.stack([val[i][k] for i in range(s, min(s + 16, len(val)))]) for k in ("image", "keypoints", "weights")} for s in range(0, len(val), 16))
+            with torch.no_grad():
+                scores.append(recipe.evaluate(net, batches))
+        print(f"| {key} | {len(val)} | {scores[0]:.3f} | {scores[1]:.3f} | {recipe.baseline(train, val):.3f} |")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,8 @@ def test_overrides_win_over_the_file_and_parse_values(tmp_path) -> None:
         (["optim.lr=fast"], "optim.lr must be a number"),
         (["optim"], "not of the form section.key=value"),
         (["mode=pretrain-ish"], "mode must be one of"),
+        (["run.precision=fp16"], "run.precision must be one of auto, fastest, bf16, fp32, got 'fp16'"),
+        (["run.precision=no"], "run.precision must be text, got False"),
     ],
 )
 def test_mistakes_are_user_errors_that_name_the_key(overrides, message) -> None:
@@ -52,3 +54,22 @@ def test_a_missing_or_malformed_file_is_a_user_error(tmp_path) -> None:
     (tmp_path / "bad.toml").write_text("[model\n")
     with pytest.raises(UserError, match="not valid TOML"):
         load_config(tmp_path / "bad.toml")
+
+
+@pytest.mark.parametrize(
+    ("precision", "on_gpu", "flags", "expected"),
+    [
+        ("auto", False, ["avx512_bf16"], "no"),
+        ("auto", True, [], "bf16"),
+        ("fastest", False, ["avx2", "avx512_bf16"], "bf16"),
+        ("fastest", False, ["amx_bf16"], "bf16"),
+        ("fastest", False, ["avx2", "avx512f"], "no"),
+        ("fp32", True, ["avx512_bf16"], "no"),
+        ("bf16", False, [], "bf16"),
+    ],
+)
+def test_precision_names_map_to_accelerates_modes(monkeypatch, precision, on_gpu, flags, expected) -> None:
+    from sapiens2.train import trainer
+
+    monkeypatch.setattr(trainer, "cpu_flags", lambda: flags)
+    assert trainer.accelerate_precision(load_config(None, [f"run.precision={precision}"]).run.precision, on_gpu) == expected

@@ -24,6 +24,7 @@ with warnings.catch_warnings():  # accelerate's import adds a process-wide warni
 from tqdm import tqdm
 
 from sapiens2.checkpoints import load_model
+from sapiens2.cpu import cpu_flags
 from sapiens2.errors import UserError
 
 from . import distill as kd
@@ -47,6 +48,16 @@ class TrainResult:
     metric: float | None
 
 
+def accelerate_precision(precision: str, on_gpu: bool) -> str:
+    """Accelerate's ``mixed_precision`` for ``run.precision`` (see ``config.PRECISIONS``)."""
+    if precision == "fastest":
+        flags = cpu_flags()
+        return "bf16" if on_gpu or "avx512_bf16" in flags or "amx_bf16" in flags else "no"
+    if precision == "auto":
+        return "bf16" if on_gpu else "no"
+    return "no" if precision == "fp32" else precision
+
+
 class Trainer:
     """Builds data, model, optimiser and state from a ``TrainConfig``; ``fit()`` runs to ``schedule.iters``."""
 
@@ -56,9 +67,7 @@ class Trainer:
         if config.run.threads:
             torch.set_num_threads(config.run.threads)
         on_gpu = torch.cuda.is_available()
-        precision = config.run.precision
-        if precision == "auto":
-            precision = "bf16" if on_gpu else "no"
+        precision = accelerate_precision(config.run.precision, on_gpu)
         if config.run.fsdp and (config.run.ema_decay or config.mode == "pretrain"):
             raise UserError(
                 "run.fsdp shards the model but EMA weights and the pretraining teacher are kept whole: "

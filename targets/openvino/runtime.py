@@ -18,6 +18,8 @@ from sapiens2.errors import UserError
 
 from sapiens2.targets.runtime import DEFAULT_THREADS, Runtime
 
+from .page_release import pages_released
+
 DEVICE = "CPU"
 PRECISION_HINTS = ("f32", "bf16")
 
@@ -41,7 +43,8 @@ class OpenVinoRuntime(Runtime):
         self.inference_precision = requested
         self.threads = threads
         config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": requested}
-        self.compiled = core.compile_model(core.read_model(str(model_path)), DEVICE, config)
+        with pages_released(model_path.with_suffix(".bin")):
+            self.compiled = core.compile_model(str(model_path), DEVICE, config)
         self.request = self.compiled.create_infer_request()
 
     @classmethod
