@@ -18,7 +18,9 @@ DESCRIPTION = {
     "name": "tiny_pose_mediapipe",
     "what": "tiny demo pose model distilled from MediaPipe BlazePose; not Sapiens2",
     "teacher": "MediaPipe 0.10.21 BlazePose full (Apache-2.0)",
-    "data": "Pose2Sim 0.10.49 demo videos (BSD-3-Clause, perfanalytics), OpenCV vtest.avi (OpenCV sample data)",
+    "data": "Pose2Sim 0.10.49 demo videos (BSD-3-Clause, perfanalytics), OpenCV vtest.avi (OpenCV sample data); "
+    "backgrounds: scikit-image 0.26.0 sample pictures (CC0 / public domain), scikit-learn 1.9.1 china.jpg and "
+    "flower.jpg (CC-BY 2.0, danielbuechele and vultilion on Flickr), median frames of the training clips",
     "licence": "Apache-2.0, as the SDK's code",
     "trained_by": "scripts/train_demo_model.sh",
 }

@@ -61,6 +61,9 @@ class DataConfig:
     scale_factor: float = 0.5
     rotate_factor: float = 80.0
     heatmap_sigma: float = 6.0
+    # Pose: paste each person (its `sapiens2 label --masks` mask) onto a random picture of this folder.
+    backgrounds: str | None = None
+    background_prob: float = 0.5
 
 
 @dataclass

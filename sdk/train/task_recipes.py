@@ -16,6 +16,7 @@ from torch import nn
 from . import losses, metrics
 from .config import TrainConfig
 from .data import CocoPoseDataset, DenseArrayDataset, SegFolderDataset
+from .data.background_swap import BackgroundSwap
 from .data.pose_geometry import BoxJitter
 from .model_setup import build_model, initialise_from
 
@@ -100,7 +101,11 @@ class PoseRecipe(TaskRecipe):
         # data.heatmap_sigma is in the official 256-row heatmap's pixels; it scales with the heatmap.
         sigma = data.heatmap_sigma * heatmap[1] / 256
         jitter = BoxJitter(data.shift_factor, data.scale_factor, data.rotate_factor)
-        return {"input_size": self.input_size, "heatmap_size": heatmap, "sigma": sigma, "seed": self.config.run.seed, "jitter": jitter}
+        backgrounds = BackgroundSwap.from_folder(data.backgrounds, data.background_prob) if data.backgrounds else None
+        return {
+            "input_size": self.input_size, "heatmap_size": heatmap, "sigma": sigma, "seed": self.config.run.seed,
+            "jitter": jitter, "backgrounds": backgrounds,
+        }  # fmt: skip
 
     def head_outputs(self, dataset: CocoPoseDataset) -> int:
         return dataset.num_keypoints

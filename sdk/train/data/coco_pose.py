@@ -21,6 +21,7 @@ from torch.utils.data import Dataset
 from sapiens2.processing.normalize import normalize
 from sapiens2.processing.topdown import BOX_PADDING, box_to_center_scale, fix_aspect_ratio
 
+from .background_swap import BackgroundSwap
 from .errors import DatasetError
 from .heatmap_target import crop_to_heatmap, udp_gaussian_targets
 from .keypoint_set import KeypointSet
@@ -50,12 +51,14 @@ class CocoPoseDataset(Dataset):
         augment: bool = True,
         seed: int = 0,
         jitter: BoxJitter | None = None,
+        backgrounds: BackgroundSwap | None = None,
     ) -> None:
         paths = [Path(annotations)] if isinstance(annotations, (str, Path)) else [Path(a) for a in annotations]
         if not paths:
             raise DatasetError("no annotation file given")
         self.input_size, self.heatmap_size = tuple(input_size), tuple(heatmap_size)
         self.sigma, self.augment, self.seed, self.jitter = sigma, augment, seed, jitter or BoxJitter()
+        self.backgrounds = backgrounds if augment else None
         self.epoch = 0
         self.samples: list[dict[str, Any]] = []
         for path in paths:
@@ -89,6 +92,9 @@ class CocoPoseDataset(Dataset):
             raise DatasetError(f"cannot read image {sample['file']}")
         keypoints, visible = sample["keypoints"].copy(), sample["visible"].copy()
         rng = np.random.default_rng([self.seed, self.epoch, index])
+        if self.backgrounds is not None and rng.random() < self.backgrounds.probability:
+            mask = sample["annotations"].parent / "masks" / f"{sample['file'].stem}.png"
+            image = self.backgrounds.apply(rng, image, mask, keypoints, visible)
         flipped = self.augment and rng.random() < FLIP_PROB
         if flipped:
             image, keypoints, visible = flip_horizontally(image, keypoints, visible, self.keypoint_set.flip_indices)
