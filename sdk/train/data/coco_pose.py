@@ -3,7 +3,8 @@
 Each annotation with at least two visible keypoints is one sample: its person box (the tight box of
 the visible keypoints, or the annotated ``bbox``) padded by 1.25, randomly flipped, cut to its upper
 or lower half, shifted, scaled and rotated, cut out with the UDP warp, photometrically distorted, and turned into UDP Gaussian
-heatmap targets. Validation samples skip every random step.
+heatmap targets. Validation samples skip every random step. Optionally (``backgrounds``, not an
+official step) the person is first pasted onto another picture (``background_swap``).
 """
 
 from __future__ import annotations
