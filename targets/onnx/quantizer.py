@@ -8,7 +8,9 @@ Schemes (choices measured in docs/toolchain.md):
   fast (``vpmaddubsw``): on this AVX2 machine int8 x int8 QDQ ran the 0.1b pose at 256x192 in 686 ms
   against 523 ms, at the same fidelity (output cosine 0.99407 vs 0.99409). Quantizing all op types (Add/Mul/Softmax/Concat) ruins
   fidelity (min token cosine 0.69), and listing ``MatMul`` instead of ``Gemm`` after the
-  pre-processing leaves the linears in fp32.
+  pre-processing leaves the linears in fp32. Adding ``MatMul`` as well (the attention products)
+  made the 0.1B pose at 512x384 slower, 466 ms against 406 ms on 2 Zen 4 threads, at the same
+  backbone-feature cosine: the Q/DQ pairs around activation x activation products get no int8 kernel.
 * ``int8-weights``: dynamic quantization of the linears: int8 per-channel weights, activations
   quantized at run time (``MatMulInteger``); no calibration data. Convolutions stay fp32: ONNX
   Runtime's ``ConvInteger`` is slow on the CPU (0.1b pose at 512x384: 2.5 s in its two convolutions,
