@@ -94,8 +94,7 @@ class CocoPoseDataset(Dataset):
         keypoints, visible = sample["keypoints"].copy(), sample["visible"].copy()
         rng = np.random.default_rng([self.seed, self.epoch, index])
         if self.backgrounds is not None and rng.random() < self.backgrounds.probability:
-            mask = sample["annotations"].parent / "masks" / f"{sample['file'].stem}.png"
-            image = self.backgrounds.apply(rng, image, mask, keypoints, visible)
+            image = self.backgrounds.apply(rng, image, person_mask_file(sample), keypoints, visible)
         flipped = self.augment and rng.random() < FLIP_PROB
         if flipped:
             image, keypoints, visible = flip_horizontally(image, keypoints, visible, self.keypoint_set.flip_indices)
@@ -153,6 +152,13 @@ class CocoPoseDataset(Dataset):
             box = np.array([x, y, x + w, y + h], dtype=np.float32)
         file = files[annotation["image_id"]]
         return {"file": file, "annotations": path, "keypoints": triples[:, :2], "visible": visible, "box": box}
+
+
+def person_mask_file(sample: dict[str, Any], masks: str | Path | None = None) -> Path:
+    """Where a sample's person mask is: ``masks/<image stem>.png`` beside its annotation file (the layout
+    ``sapiens2 label --masks`` writes), or in the one folder ``masks``."""
+    root = Path(masks) if masks else sample["annotations"].parent / "masks"
+    return root / f"{sample['file'].stem}.png"
 
 
 def _read_json(path: Path) -> dict[str, Any]:

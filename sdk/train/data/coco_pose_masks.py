@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import torch
 
-from .coco_pose import CocoPoseDataset
+from .coco_pose import CocoPoseDataset, person_mask_file
 from .errors import DatasetError
 from .seg_folder import IGNORE
 
@@ -38,10 +38,11 @@ class CocoPoseMaskDataset(CocoPoseDataset):
         super().__init__(annotations, **pose_options)
         self.classes = tuple(classes) if classes else PERSON_CLASSES
         for sample in self.samples:
-            mask_root = Path(masks) if masks else sample["annotations"].parent / "masks"
-            if not mask_root.is_dir():
-                raise DatasetError(f"mask folder {mask_root} does not exist (`sapiens2 label --masks` writes it beside the annotation file)")
-            sample["mask"] = mask_root / f"{sample['file'].stem}.png"
+            sample["mask"] = person_mask_file(sample, masks)
+            if not sample["mask"].parent.is_dir():
+                raise DatasetError(
+                    f"mask folder {sample['mask'].parent} does not exist (`sapiens2 label --masks` writes it beside the annotation file)"
+                )
             if not sample["mask"].is_file():
                 raise DatasetError(f"{sample['file'].name} in {sample['annotations']} has no mask {sample['mask']}")
 
