@@ -13,7 +13,7 @@ import torch
 from sapiens2.processing.topdown import TopdownCrop, udp_warp_matrix
 from sapiens2.train.data import CocoPoseDataset, DatasetError, DenseArrayDataset, KeypointSet, SegFolderDataset
 from sapiens2.train.data.heatmap_target import udp_gaussian_targets
-from sapiens2.train.data.pose_geometry import flip_horizontally, half_body_box, rotated_udp_matrix
+from sapiens2.train.data.pose_geometry import closeup_box, flip_horizontally, half_body_box, rotated_udp_matrix
 from sapiens2.train.labeling.mediapipe_keypoints import NAMES as MEDIAPIPE_NAMES
 from sapiens2.train.metrics import decode_to_crop
 from train_datasets import write_coco_dataset
@@ -118,6 +118,33 @@ def test_half_body_crop_follows_the_official_rule() -> None:
     assert half_body_box(Draws(0.1), keypoints, two_lower, upper, lower).tolist() == [10, 10, 40, 40]
     two_lower[0] = False  # 8 visible (< 9): never
     assert half_body_box(Draws(0.1), keypoints, two_lower, upper, lower) is None
+
+
+def test_closeup_crop_is_the_top_of_the_person() -> None:
+    # A standing person: keypoints at heights 0, 100, ..., 1000, x spreading from 500 to 500 +- y / 2.
+    ys = np.arange(0, 1001, 100, dtype=np.float32)
+    keypoints = np.column_stack([500 + np.where(np.arange(11) % 2, 1, -1) * ys / 2, ys]).astype(np.float32)
+    visible = np.ones(11, dtype=bool)
+
+    class Draws:  # apply? then the depth of the cut, as a fraction of the person's height
+        def __init__(self, apply: float, depth: float) -> None:
+            self.apply, self.depth = apply, depth
+
+        def random(self) -> float:
+            return self.apply
+
+        def uniform(self, low: float, high: float) -> float:
+            assert (low, high) == (0.25, 0.5)
+            return self.depth
+
+    # Cut at 30 % of the height: the keypoints at y 0-300 (x 500, 550, 400, 650).
+    assert closeup_box(Draws(0.1, 0.3), keypoints, visible, 0.2).tolist() == [400, 0, 650, 300]
+    assert closeup_box(Draws(0.1, 0.3), keypoints / 10, visible, 0.2) is None  # a 100-pixel person: too small
+    assert closeup_box(Draws(0.3, 0.3), keypoints, visible, 0.2) is None  # not drawn
+    assert closeup_box(Draws(0.1, 0.3), keypoints, visible, 0.0) is None  # off: no draw at all (Draws would answer)
+    few = visible.copy()
+    few[[1, 2]] = False  # above the cut only y 0 and 300 remain: two keypoints are no close-up
+    assert closeup_box(Draws(0.1, 0.3), keypoints, few, 0.2) is None
 
 
 def test_several_annotation_files_make_one_dataset_with_their_own_image_folders(tmp_path) -> None:

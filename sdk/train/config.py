@@ -60,6 +60,8 @@ class DataConfig:
     shift_factor: float = 0.16
     scale_factor: float = 0.5
     rotate_factor: float = 80.0
+    # Pose, not official: how often a crop is a close-up of head and shoulders (pose_geometry.closeup_box).
+    closeup_prob: float = 0.0
     heatmap_sigma: float = 6.0
     # Pose: paste each person (its `sapiens2 label --masks` mask) onto a random picture of this folder.
     backgrounds: str | None = None

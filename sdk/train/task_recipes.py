@@ -100,7 +100,7 @@ class PoseRecipe(TaskRecipe):
         heatmap = self.heatmap_size()
         # data.heatmap_sigma is in the official 256-row heatmap's pixels; it scales with the heatmap.
         sigma = data.heatmap_sigma * heatmap[1] / 256
-        jitter = BoxJitter(data.shift_factor, data.scale_factor, data.rotate_factor)
+        jitter = BoxJitter(data.shift_factor, data.scale_factor, data.rotate_factor, data.closeup_prob)
         backgrounds = BackgroundSwap.from_folder(data.backgrounds, data.background_prob) if data.backgrounds else None
         return {
             "input_size": self.input_size, "heatmap_size": heatmap, "sigma": sigma, "seed": self.config.run.seed,

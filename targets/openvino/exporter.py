@@ -8,6 +8,9 @@ Precisions (docs/toolchain.md):
 * ``bf16``: the f32 IR plus ``INFERENCE_PRECISION_HINT=bf16`` in the manifest; the CPU runs bf16
   where it has AVX512-BF16/AMX (about 4x eager fp32, cosine ~0.9997 on output tokens) and f32
   elsewhere. The ``f16`` hint is not offered: on CPU it silently runs bf16.
+
+Models with streamed weights, and inputs whose trace would hold more activations than the model has
+weights (the large sizes at 1024x768), go through the ONNX target's exporter instead.
 """
 
 from __future__ import annotations
@@ -26,13 +29,14 @@ from sapiens2.targets.base import ExportedArtifact
 MODEL_FILE = "model.xml"
 ONNX_SCRATCH = "onnx-scratch"
 ONNX_FILE = "model.onnx"
+TRACE_BYTES_PER_VALUE = 4  # the trace runs in fp32
 
 
 def export_artifact(wrapper: ExportWrapper, directory: Path, options: CompileOptions) -> ExportedArtifact:
     """Convert the wrapper, name its ports, optionally free the batch dimension and save the IR."""
     import openvino as ov
 
-    if streamed_weights(wrapper.model) is not None:
+    if streamed_weights(wrapper.model) is not None or trace_outweighs_weights(wrapper, options):
         return _export_from_onnx(wrapper, directory, options)
     with warnings.catch_warnings():  # tracing warns about python branches that are constant for a fixed size
         warnings.simplefilter("ignore")
@@ -41,8 +45,23 @@ def export_artifact(wrapper: ExportWrapper, directory: Path, options: CompileOpt
     return ExportedArtifact(sorted(item.name for item in directory.iterdir()))
 
 
+def trace_outweighs_weights(wrapper: ExportWrapper, options: CompileOptions) -> bool:
+    """Whether tracing would hold more memory than the weights: then the ONNX route is taken.
+
+    OpenVINO's PyTorch frontend traces with real tensors and keeps every block's attention
+    probabilities until the conversion ends (measured: the 0.1B at 1024x768 peaked at 5.0 GB for
+    0.46 GB of weights, about its 12 blocks x 12 heads x 3072^2 fp32 probabilities; the 1B at 1024x768
+    passed 14.5 GB). The ONNX exporter traces with fake tensors and holds none.
+    """
+    backbone = wrapper.model.backbone
+    rows, cols = backbone.token_grid(options.input_size)
+    probabilities = backbone.num_layers * backbone.arch_spec.num_heads * (rows * cols) ** 2 * TRACE_BYTES_PER_VALUE
+    weights = sum(p.numel() * p.element_size() for p in wrapper.model.parameters())
+    return probabilities > weights
+
+
 def _export_from_onnx(wrapper: ExportWrapper, directory: Path, options: CompileOptions) -> ExportedArtifact:
-    """Streamed weights: the ONNX target's writer reads them from the checkpoint into an ONNX file, which OpenVINO
+    """The ONNX target's writer (which reads streamed weights from the checkpoint) writes an ONNX file, which OpenVINO
     converts (its ONNX reader memory-maps the external data); the ONNX file is deleted once the IR is saved."""
     import openvino as ov
     from sapiens2.targets.onnx.exporter import export_artifact as export_onnx

@@ -3,8 +3,9 @@
 Each annotation with at least two visible keypoints is one sample: its person box (the tight box of
 the visible keypoints, or the annotated ``bbox``) padded by 1.25, randomly flipped, cut to its upper
 or lower half, shifted, scaled and rotated, cut out with the UDP warp, photometrically distorted, and turned into UDP Gaussian
-heatmap targets. Validation samples skip every random step. Optionally (``backgrounds``, not an
-official step) the person is first pasted onto another picture (``background_swap``).
+heatmap targets. Validation samples skip every random step. Optionally (not official steps) the
+person is first pasted onto another picture (``backgrounds``, ``background_swap``), and some crops
+are close-ups of head and shoulders (``BoxJitter.closeup_prob``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .errors import DatasetError
 from .heatmap_target import crop_to_heatmap, udp_gaussian_targets
 from .keypoint_set import KeypointSet
 from .photometric import blur_and_dropout, photometric_distortion
-from .pose_geometry import HALF_BODY_PADDING, BoxJitter, flip_horizontally, half_body_box, keypoint_box, random_box_transform, rotated_udp_matrix
+from .pose_geometry import HALF_BODY_PADDING, BoxJitter, closeup_box, flip_horizontally, half_body_box, keypoint_box, random_box_transform, rotated_udp_matrix
 
 MIN_VISIBLE = 2
 FLIP_PROB = 0.5
@@ -101,9 +102,11 @@ class CocoPoseDataset(Dataset):
         box = keypoint_box(keypoints, visible) if self.augment or sample["box"] is None else sample["box"]
         padding = BOX_PADDING
         if self.augment:
-            half = half_body_box(rng, keypoints, visible, self.keypoint_set.upper, self.keypoint_set.lower)
-            if half is not None:
-                box, padding = half, HALF_BODY_PADDING
+            part = closeup_box(rng, keypoints, visible, self.jitter.closeup_prob)
+            if part is None:
+                part = half_body_box(rng, keypoints, visible, self.keypoint_set.upper, self.keypoint_set.lower)
+            if part is not None:
+                box, padding = part, HALF_BODY_PADDING
         center, scale = box_to_center_scale(box if box is not None else sample["box"], padding)
         scale = fix_aspect_ratio(scale, self.input_size[0] / self.input_size[1])
         degrees = 0.0

@@ -20,15 +20,17 @@ _OFFICIAL = DataConfig()
 
 @dataclass(frozen=True)
 class BoxJitter:
-    """How far the random box transform may move, scale and turn a box; the official amounts by default.
+    """How far the random box transform may move, scale and turn a box, and how often it is a close-up.
 
-    A model of a few million parameters learning from a few hundred frames fits better with less
-    (``data.rotate_factor`` and ``data.scale_factor`` in the training config).
+    The official amounts by default (no close-ups). A model of a few million parameters learning from a
+    few hundred frames fits better with less (``data.rotate_factor`` and ``data.scale_factor`` in the
+    training config); one that must read portraits needs close-ups (``data.closeup_prob``).
     """
 
     shift_factor: float = _OFFICIAL.shift_factor
     scale_factor: float = _OFFICIAL.scale_factor
     rotate_factor: float = _OFFICIAL.rotate_factor
+    closeup_prob: float = _OFFICIAL.closeup_prob
 
 
 # Official RandomHalfBody: p 0.3 on people with >= 9 visible keypoints, the upper half preferred 0.7,
@@ -56,6 +58,31 @@ def half_body_box(
     else:
         chosen = seen_upper if rng.random() < UPPER_PREFERRED else seen_lower
     return keypoint_box(keypoints[chosen], np.ones(len(chosen), dtype=bool)) if len(chosen) >= MIN_UPPER else None
+
+
+# Close-up crops: the box of the keypoints in the top 25-50 % of the person's keypoint height (head and
+# shoulders down to the chest or the waist), padded like a half body, from at least three keypoints
+# spanning at least 64 pixels (a smaller person's face is a few blurred pixels: no close-up to learn from).
+CLOSEUP_DEPTH, MIN_CLOSEUP, MIN_CLOSEUP_PIXELS = (0.25, 0.5), 3, 64
+
+
+def closeup_box(rng: np.random.Generator, keypoints: np.ndarray, visible: np.ndarray, probability: float) -> np.ndarray | None:
+    """With ``probability``, a head-and-shoulders box of an upright person, as a portrait or a webcam frames them; else None.
+
+    Not an official step: footage of whole people alone teaches a small model that a head sits above a
+    whole body, and it then looks for one outside the frame of a portrait. The random draw happens only
+    when ``probability`` > 0, so configs without close-ups draw the same augmentations as before.
+    """
+    if probability <= 0 or rng.random() >= probability:
+        return None
+    points = keypoints[visible]
+    if len(points) < MIN_CLOSEUP:
+        return None
+    top, bottom = points[:, 1].min(), points[:, 1].max()
+    chosen = points[points[:, 1] <= top + rng.uniform(*CLOSEUP_DEPTH) * (bottom - top)]
+    if len(chosen) < MIN_CLOSEUP or (chosen.max(0) - chosen.min(0)).max() < MIN_CLOSEUP_PIXELS:
+        return None
+    return keypoint_box(chosen, np.ones(len(chosen), dtype=bool))
 
 
 def keypoint_box(keypoints: np.ndarray, visible: np.ndarray) -> np.ndarray | None:
