@@ -13,7 +13,7 @@ import torch
 from sapiens2.processing.topdown import TopdownCrop, udp_warp_matrix
 from sapiens2.train.data import CocoPoseDataset, DatasetError, DenseArrayDataset, KeypointSet, SegFolderDataset
 from sapiens2.train.data.heatmap_target import udp_gaussian_targets
-from sapiens2.train.data.pose_geometry import closeup_box, flip_horizontally, half_body_box, rotated_udp_matrix
+from sapiens2.train.data.pose_geometry import BoxJitter, closeup_box, flip_horizontally, half_body_box, rotated_udp_matrix
 from sapiens2.train.labeling.mediapipe_keypoints import NAMES as MEDIAPIPE_NAMES
 from sapiens2.train.metrics import decode_to_crop
 from train_datasets import write_coco_dataset
@@ -55,6 +55,20 @@ def test_validation_samples_use_the_inference_crop(tmp_path) -> None:
     np.testing.assert_allclose(sample["keypoints"].numpy(), expected, atol=1e-3)
     assert sample["image"].shape == (3, 64, 48) and sample["heatmaps"].shape == (5, 16, 12)
     assert sample["weights"].tolist() == [1.0] * 5
+    assert sample["cut_off"].tolist() == [0.0] * 5  # the validation crop holds the whole person
+
+
+def test_keypoints_a_crop_cuts_off_are_marked_apart_from_the_visible_ones(tmp_path) -> None:
+    path = write_coco_dataset(tmp_path, count=8)
+    jitter = BoxJitter(shift_factor=0.0, scale_factor=0.0, rotate_factor=0.0, closeup_prob=1.0)
+    dataset = CocoPoseDataset(path, input_size=(48, 64), heatmap_size=(12, 16), sigma=1.5, jitter=jitter)
+    samples = [dataset[i] for i in range(len(dataset))]
+    for sample in samples:
+        points = sample["keypoints"].numpy()
+        inside = (points >= 0).all(1) & (points[:, 0] <= 47) & (points[:, 1] <= 63)
+        assert sample["cut_off"].numpy().astype(bool).tolist() == (~inside).tolist()  # all five are labelled
+        assert not (sample["cut_off"] * sample["weights"]).any()
+    assert sum(float(sample["cut_off"].sum()) for sample in samples) > 0  # close-ups cut the lowest dots off
 
 
 def test_flip_mirrors_and_swaps_left_and_right() -> None:
@@ -139,7 +153,6 @@ def test_closeup_crop_is_the_top_of_the_person() -> None:
 
     # Cut at 30 % of the height: the keypoints at y 0-300 (x 500, 550, 400, 650).
     assert closeup_box(Draws(0.1, 0.3), keypoints, visible, 0.2).tolist() == [400, 0, 650, 300]
-    assert closeup_box(Draws(0.1, 0.3), keypoints / 10, visible, 0.2) is None  # a 100-pixel person: too small
     assert closeup_box(Draws(0.3, 0.3), keypoints, visible, 0.2) is None  # not drawn
     assert closeup_box(Draws(0.1, 0.3), keypoints, visible, 0.0) is None  # off: no draw at all (Draws would answer)
     few = visible.copy()

@@ -8,6 +8,8 @@ import pytest
 import torch
 
 from sapiens2.train import losses
+from sapiens2.train.config import load_config
+from sapiens2.train.recipes import recipe_for
 
 
 def test_keypoint_mse_is_ten_times_the_weighted_mean_over_every_pixel() -> None:
@@ -68,3 +70,13 @@ def test_feature_cosine_is_zero_for_parallel_and_one_for_orthogonal_features() -
     a = torch.tensor([[1.0, 0.0]]).T[None]  # (1, C=2, N=1)
     assert losses.feature_cosine(a, 3 * a).item() == pytest.approx(0.0, abs=1e-7)
     assert losses.feature_cosine(a, torch.tensor([[0.0, 1.0]]).T[None]).item() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("cut_off_weight", [0.0, 1.0])
+def test_pose_loss_charges_a_peak_on_a_cut_off_keypoint_only_when_asked(cut_off_weight: float) -> None:
+    recipe = recipe_for(load_config(None, [f"loss.cut_off_weight={cut_off_weight}"]))
+    outputs = torch.zeros(1, 2, 4, 4)
+    outputs[0, 1, 2, 2] = 1.0  # a peak for keypoint 1, which the crop cut off (target: empty)
+    batch = {"heatmaps": torch.zeros(1, 2, 4, 4), "weights": torch.tensor([[1.0, 0.0]]), "cut_off": torch.tensor([[0.0, 1.0]])}
+    # 10 x mean over 2 x 16 pixels of w_k (pred - target)^2: one pixel of keypoint 1 off by 1.
+    assert recipe.loss(outputs, batch).item() == pytest.approx(10 * cut_off_weight / 32)

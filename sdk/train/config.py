@@ -95,6 +95,9 @@ class LossConfig:
     heatmap_weight: float = 10.0
     coord_weight: float = 0.0
     coord_temperature: float = 30.0
+    # Pose, not official: heatmap-loss weight of labelled keypoints the crop cut off, against an empty
+    # heatmap, so that the model scores a keypoint outside the picture low instead of placing it anyway.
+    cut_off_weight: float = 0.0
     seg_weight: float = 1.0  # multitask: weight of the segmentation loss beside the pose loss
 
 

@@ -112,7 +112,8 @@ class PoseRecipe(TaskRecipe):
 
     def loss(self, outputs: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         weights = self.config.loss
-        total = losses.keypoint_mse(outputs, batch["heatmaps"], batch["weights"], weights.heatmap_weight)
+        heatmap_weights = batch["weights"] + weights.cut_off_weight * batch["cut_off"] if weights.cut_off_weight else batch["weights"]
+        total = losses.keypoint_mse(outputs, batch["heatmaps"], heatmap_weights, weights.heatmap_weight)
         if weights.coord_weight:
             coord = losses.keypoint_coord_l1(outputs, batch["keypoints_hm"], batch["weights"], weights.coord_temperature)
             total = total + weights.coord_weight * coord

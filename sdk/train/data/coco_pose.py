@@ -116,6 +116,7 @@ class CocoPoseDataset(Dataset):
         crop = cv2.warpAffine(image, matrix, self.input_size, flags=cv2.INTER_LINEAR, borderValue=0)
         points = keypoints @ matrix[:, :2].T + matrix[:, 2]
         inside = (points >= 0).all(1) & (points[:, 0] <= self.input_size[0] - 1) & (points[:, 1] <= self.input_size[1] - 1)
+        cut_off = visible & ~inside
         visible &= inside
         if self.augment:
             if rng.random() < PHOTOMETRIC_PROB:
@@ -129,6 +130,7 @@ class CocoPoseDataset(Dataset):
             "weights": torch.from_numpy(weights),
             "keypoints": torch.from_numpy(points.astype(np.float32)),
             "keypoints_hm": torch.from_numpy(points_hm),
+            "cut_off": torch.from_numpy(cut_off.astype(np.float32)),  # labelled, but outside the crop
         }
 
     def aligned_targets(self, sample: dict[str, Any], flipped: bool, matrix: np.ndarray) -> dict[str, torch.Tensor]:

@@ -61,9 +61,8 @@ def half_body_box(
 
 
 # Close-up crops: the box of the keypoints in the top 25-50 % of the person's keypoint height (head and
-# shoulders down to the chest or the waist), padded like a half body, from at least three keypoints
-# spanning at least 64 pixels (a smaller person's face is a few blurred pixels: no close-up to learn from).
-CLOSEUP_DEPTH, MIN_CLOSEUP, MIN_CLOSEUP_PIXELS = (0.25, 0.5), 3, 64
+# shoulders down to the chest or the waist), padded like a half body, from at least three keypoints.
+CLOSEUP_DEPTH, MIN_CLOSEUP = (0.25, 0.5), 3
 
 
 def closeup_box(rng: np.random.Generator, keypoints: np.ndarray, visible: np.ndarray, probability: float) -> np.ndarray | None:
@@ -80,9 +79,7 @@ def closeup_box(rng: np.random.Generator, keypoints: np.ndarray, visible: np.nda
         return None
     top, bottom = points[:, 1].min(), points[:, 1].max()
     chosen = points[points[:, 1] <= top + rng.uniform(*CLOSEUP_DEPTH) * (bottom - top)]
-    if len(chosen) < MIN_CLOSEUP or (chosen.max(0) - chosen.min(0)).max() < MIN_CLOSEUP_PIXELS:
-        return None
-    return keypoint_box(chosen, np.ones(len(chosen), dtype=bool))
+    return keypoint_box(chosen, np.ones(len(chosen), dtype=bool)) if len(chosen) >= MIN_CLOSEUP else None
 
 
 def keypoint_box(keypoints: np.ndarray, visible: np.ndarray) -> np.ndarray | None:
