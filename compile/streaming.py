@@ -22,8 +22,6 @@ with the resident path), which is how it is tested without a 5B checkpoint.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import os
 import shutil
@@ -42,6 +40,7 @@ from sapiens2.models import ArchSpec, Sapiens2TaskModel
 from sapiens2.targets import Target
 from torch import nn
 
+from .heap import trim_heap
 from .memory import runtime_copy_bytes
 from .options import CompileOptions
 
@@ -160,15 +159,7 @@ def release_weights(model: nn.Module) -> None:
             if buffer is not None:
                 module._buffers[name] = stand_in(buffer)
     gc.collect()
-    _trim_heap()
-
-
-def _trim_heap() -> None:
-    """glibc keeps freed mid-sized blocks for reuse; ``malloc_trim`` returns them (a no-op elsewhere)."""
-    name = ctypes.util.find_library("c")
-    libc = ctypes.CDLL(name) if name else None
-    if libc is not None and hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)
+    trim_heap()
 
 
 def streams(target: Target, options: CompileOptions) -> bool:

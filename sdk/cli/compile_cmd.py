@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ..compile import CompileOptions, compile_bundle, from_checkpoint, from_random_weights
+from ..compile.heap import map_large_blocks
 from ..compile.pipeline import ModelLoader
 from ..models import TASKS, resolve_arch
 from .errors import UserError
@@ -90,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         check_bundle_destination(args.out, args.overwrite)
     load, name = model_loader(args, stderr)
     options = CompileOptions(**options_from_flags(args, "compile"))
+    map_large_blocks()  # freed activations go back to the OS before the runtime verifies (compile/heap.py)
     height, width = options.input_size
     out = args.out or check_bundle_destination(Path(f"{name}-{options.target}-{options.precision}-{height}x{width}"), args.overwrite)
     with stage_progress(stderr) as on_stage:
