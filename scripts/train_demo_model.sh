@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Trains the SDK's tiny demo pose model from scratch and packages it into sdk/data/models/ (see
 # sdk/data/models/README.md and docs/training.md). Needs the package registry (two wheels of BSD-3
-# footage, two of sample pictures, MediaPipe's own venv on first use); the training took 28 minutes of
+# footage, two of sample pictures, MediaPipe's own venv on first use); the training took 30 minutes of
 # one CPU core with AVX512-BF16 (run.precision: fastest; fp32 elsewhere steps about 1.65x slower).
 #   scripts/train_demo_model.sh [WORK_DIR]        (default ./demo_model_work)
 set -euo pipefail
