@@ -28,6 +28,11 @@ def cpu_flags(cpu: dict[str, str] | None = None) -> list[str]:
     return [flag for flag in CPU_FLAGS if flag in present]
 
 
+def has_fast_bf16(cpu: dict[str, str] | None = None) -> bool:
+    """Whether this CPU has native bf16 dot products (``BF16_ISA``)."""
+    return any(flag in cpu_flags(cpu) for flag in BF16_ISA)
+
+
 def cpuinfo() -> dict[str, str]:
     """The first processor's fields of /proc/cpuinfo (empty elsewhere)."""
     try:

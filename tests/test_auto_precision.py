@@ -31,8 +31,8 @@ ALDER_LAKE = ["avx2", "avx_vnni"]
         ("openvino", ZEN3, ["fp32"]),
         ("openvino", ICELAKE, ["int8", "fp32"]),
         ("openvino", ALDER_LAKE, ["int8", "fp32"]),
-        ("openvino", ZEN4, ["bf16", "int8", "fp32"]),
-        ("openvino", SAPPHIRE_RAPIDS, ["bf16", "int8", "fp32"]),
+        ("openvino", ZEN4, ["int8", "bf16", "fp32"]),
+        ("openvino", SAPPHIRE_RAPIDS, ["int8", "bf16", "fp32"]),
         ("openvino", ["avx512_bf16"], ["bf16", "fp32"]),
         ("onnx", ZEN3, ["fp32"]),
         ("onnx", ICELAKE, ["int8", "fp32"]),
@@ -52,11 +52,11 @@ def test_candidates_follow_the_cpu_and_the_target(target: str, flags: list[str],
 
 def test_candidates_say_which_flag_makes_them_fast_and_what_is_missing() -> None:
     capabilities = get_target("openvino").capabilities
-    bf16, int8, fp32 = precision_candidates(capabilities, SAPPHIRE_RAPIDS)
+    int8, bf16, fp32 = precision_candidates(capabilities, SAPPHIRE_RAPIDS)
     assert bf16.why == "the CPU has amx_bf16" and int8.why == "the CPU has amx_int8" and "exact" in fp32.why
     assert skipped_precisions(capabilities, ZEN3) == {
-        "bf16": "needs one of avx512_bf16, amx_bf16",
         "int8": "needs one of avx512_vnni, avx_vnni, amx_int8",
+        "bf16": "needs one of avx512_bf16, amx_bf16",
     }
     assert skipped_precisions(capabilities, ZEN4) == {}
 
@@ -76,16 +76,16 @@ def failing(*precisions: str) -> Any:
 
 
 def test_a_failed_gate_falls_through_to_the_next_candidate() -> None:
-    compile_one, said = failing("bf16"), []
+    compile_one, said = failing("int8"), []
     result = compile_auto(compile_one, CompileOptions("openvino", precision="auto"), flags=ZEN4, say=said.append)
-    assert result == "bundle at int8"
-    assert [precision for precision, _ in compile_one.asked] == ["bf16", "int8"]
+    assert result == "bundle at bf16"
+    assert [precision for precision, _ in compile_one.asked] == ["int8", "bf16"]
     choice = compile_one.asked[-1][1]
-    assert choice["requested"] == "auto" and choice["chosen"] == "int8" and choice["cpu_flags"] == ZEN4
-    assert choice["failed"] == [{"precision": "bf16", "failure": "bf16 artifact fails the fidelity gate: cosine 0.5 < 0.9"}]
-    assert "bf16 failed its gate" in choice["reason"]
-    assert any("bf16 failed its gate: bf16 artifact fails the fidelity gate: cosine 0.5" in line for line in said)
-    assert said[-1] == "  chose int8: the CPU has avx512_vnni; bf16 failed its gate"
+    assert choice["requested"] == "auto" and choice["chosen"] == "bf16" and choice["cpu_flags"] == ZEN4
+    assert choice["failed"] == [{"precision": "int8", "failure": "int8 artifact fails the fidelity gate: cosine 0.5 < 0.9"}]
+    assert "int8 failed its gate" in choice["reason"]
+    assert any("int8 failed its gate: int8 artifact fails the fidelity gate: cosine 0.5" in line for line in said)
+    assert said[-1] == "  chose bf16: the CPU has avx512_bf16; int8 failed its gate"
 
 
 def test_fp32_failing_is_an_error_not_a_silent_choice() -> None:

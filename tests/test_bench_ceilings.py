@@ -9,7 +9,7 @@ from sapiens2.bench import BenchSettings, RowResult, RowSpec, Timing, Weights
 from sapiens2.bench.ceilings import Ceiling, best_ceilings, judge, measure_ceilings
 from sapiens2.bench.charts import log_ticks
 from sapiens2.bench.flops import reference_gflop
-from sapiens2.cpu import BF16_ISA, cpu_flags
+from sapiens2.cpu import cpu_flags, has_fast_bf16
 from sapiens2.bench.reference import Reference
 from sapiens2.bench.torch_runner import official_wrapper
 from test_bench import SIZE, TINY_ARCH
@@ -21,7 +21,7 @@ def test_every_runtime_and_precision_is_measured_or_says_why(isa_path) -> None:
     ceilings = measure_ceilings(threads=1, runs=1, warmup=0, shape=SMALL_GEMM)
     pairs = {(c.runtime, c.precision) for c in ceilings}
     assert {("torch", "fp32"), ("onnxruntime", "fp32"), ("onnxruntime", "u8s8"), ("onnxruntime", "s8s8"), ("openvino", "u8s8")} <= pairs
-    has_bf16 = any(flag in cpu_flags() for flag in BF16_ISA)
+    has_bf16 = has_fast_bf16()
     for ceiling in ceilings:
         if ceiling.precision == "bf16" and not has_bf16:
             assert ceiling.reason and "no bf16 instructions" in ceiling.reason and ceiling.gops == 0

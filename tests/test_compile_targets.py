@@ -102,3 +102,12 @@ def test_manifests_record_target_attention_and_source(bundles: dict[str, Path]) 
     assert tiled.precision == "bf16" and tiled.runtime.settings["INFERENCE_PRECISION_HINT"] == "bf16"
     assert windowed.precision == "fp32" and windowed.export.opset == 20 and tiled.export.opset is None
     assert {m.source.sha256 for m in (windowed, tiled)} == {sha256_file(case_checkpoint("task_seg"))}
+
+
+def test_onnx_runtime_check_runs_lean_and_user_sessions_do_not(bundles: dict[str, Path]) -> None:
+    """The compile's check runs ONNX Runtime without pre-packing, arena or memory pattern (memory beside the exporter's
+    leftovers); a bundle a user opens keeps them (speed)."""
+    checked = read_bundle(bundles["onnx-windowed"]).report()["runtime"]["settings"]
+    assert checked["session.disable_prepacking"] == "1"
+    assert checked["enable_cpu_mem_arena"] is False and checked["enable_mem_pattern"] is False
+    assert "session.disable_prepacking" not in open_bundle(bundles["onnx-windowed"], threads=1).settings()

@@ -18,6 +18,7 @@ from sapiens2.compile import CompileOptions, compile_bundle, from_checkpoint
 from sapiens2.targets.onnx.exporter import parameter_bytes
 from sapiens2.compile.source import reference_wrapper
 from sapiens2.compile.derive import quantize_bundle
+from sapiens2.cpu import has_fast_bf16
 from sapiens2.targets.onnx.quantizer import node_modules
 from sapiens2.targets import open_bundle
 from test_compile_cli import one_torch_thread  # noqa: F401 - fixture
@@ -96,3 +97,21 @@ def test_quantized_outputs_stay_close_to_the_official_fixture(bundles: dict) -> 
         logits = {p: open_bundle(bundles[target, p], threads=1).run({"image": image})["logits"] for p in ("fp32", *SCHEMES)}
         agreement = {p: float(np.mean(v.argmax(1) == official.argmax(1))) for p, v in logits.items()}
         assert agreement["fp32"] > 0.99 and agreement["int8-weights"] > 0.6 and agreement["int4-weights"] > 0.4, agreement
+
+
+def test_openvino_int8_runs_its_float_remainder_in_bf16_where_the_cpu_has_it(bundles: dict, isa_path) -> None:
+    """The int8 IR's float ops (attention products, softmax, norms) take the CPU's native bf16; the gate checked that."""
+    expected = "bf16" if has_fast_bf16() else "f32"
+    bundle = read_bundle(bundles["openvino", "int8"])
+    assert bundle.manifest.runtime.settings["INFERENCE_PRECISION_HINT"] == expected
+    assert open_bundle(bundles["openvino", "int8"], threads=1).settings()["INFERENCE_PRECISION_HINT"] == expected
+    assert read_bundle(bundles["openvino", "int8-weights"]).manifest.runtime.settings["INFERENCE_PRECISION_HINT"] == "f32"
+    isa_path(f"OpenVINO int8 float remainder in {expected}")
+
+
+@pytest.mark.parametrize(("precision", "bf16_cpu", "arithmetic"), [("int8", True, "bf16"), ("int8", False, "f32"), ("bf16", False, "bf16"), ("fp32", True, "f32")])
+def test_openvino_float_arithmetic_follows_precision_and_cpu(monkeypatch, precision: str, bf16_cpu: bool, arithmetic: str) -> None:
+    from sapiens2.targets.openvino import target
+
+    monkeypatch.setattr(target, "has_fast_bf16", lambda: bf16_cpu)
+    assert target.float_arithmetic(precision) == arithmetic

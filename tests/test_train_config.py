@@ -69,7 +69,8 @@ def test_a_missing_or_malformed_file_is_a_user_error(tmp_path) -> None:
     ],
 )
 def test_precision_names_map_to_accelerates_modes(monkeypatch, precision, on_gpu, flags, expected) -> None:
+    from sapiens2.cpu import has_fast_bf16
     from sapiens2.train import trainer
 
-    monkeypatch.setattr(trainer, "cpu_flags", lambda: flags)
+    monkeypatch.setattr(trainer, "has_fast_bf16", lambda: has_fast_bf16({"flags": " ".join(flags)}))
     assert trainer.accelerate_precision(load_config(None, [f"run.precision={precision}"]).run.precision, on_gpu) == expected

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from sapiens2.cpu import BF16_ISA, cpu_flags
+from sapiens2.cpu import has_fast_bf16
 
 from .flops import achieved_gops
 from .results import RowResult
@@ -49,7 +49,7 @@ Product = Callable[[], object]
 
 def measure_ceilings(threads: int, runs: int = 5, warmup: int = 1, shape: Sequence[int] = GEMM_SHAPE) -> list[Ceiling]:
     """Every runtime x precision GEMM this CPU can run; unavailable ones carry their reason."""
-    has_bf16 = any(flag in cpu_flags() for flag in BF16_ISA)
+    has_bf16 = has_fast_bf16()
     ceilings = []
     for runtime, precision, build in _PRODUCTS:
         klass = "int8" if precision in ("u8s8", "s8s8") else precision

@@ -24,7 +24,7 @@ with warnings.catch_warnings():  # accelerate's import adds a process-wide warni
 from tqdm import tqdm
 
 from sapiens2.checkpoints import load_model
-from sapiens2.cpu import cpu_flags
+from sapiens2.cpu import has_fast_bf16
 from sapiens2.errors import UserError
 
 from . import distill as kd
@@ -51,8 +51,7 @@ class TrainResult:
 def accelerate_precision(precision: str, on_gpu: bool) -> str:
     """Accelerate's ``mixed_precision`` for ``run.precision`` (see ``config.PRECISIONS``)."""
     if precision == "fastest":
-        flags = cpu_flags()
-        return "bf16" if on_gpu or "avx512_bf16" in flags or "amx_bf16" in flags else "no"
+        return "bf16" if on_gpu or has_fast_bf16() else "no"
     if precision == "auto":
         return "bf16" if on_gpu else "no"
     return "no" if precision == "fp32" else precision

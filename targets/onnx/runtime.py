@@ -16,11 +16,15 @@ PROVIDER = "CPUExecutionProvider"
 
 class OnnxRuntime(Runtime):
     name = "onnxruntime"
-    # Pre-packing copies every MatMul weight into the kernel's layout on the heap, beside the memory-mapped external
-    # data: twice the weights. Unpacked, MLAS packs the same panels per call and computes the same sums.
-    verification_options = {"prepack": False}
+    # Lean memory for the compile's check, which runs beside the exporter's leftovers: pre-packing copies every MatMul
+    # weight into the kernel's layout on the heap, beside the memory-mapped external data (twice the weights), and the
+    # arena and memory pattern keep each run's activations reserved for the next. Unpacked, MLAS packs the same panels
+    # per call and computes the same sums; without the arena, buffers go back to the allocator as they die.
+    verification_options = {"lean_memory": True}
 
-    def __init__(self, model_path: Path, manifest: Manifest, threads: int = DEFAULT_THREADS, prepack: bool = True) -> None:
+    def __init__(
+        self, model_path: Path, manifest: Manifest, threads: int = DEFAULT_THREADS, lean_memory: bool = False
+    ) -> None:
         import onnxruntime as ort
 
         super().__init__(manifest)
@@ -29,10 +33,12 @@ class OnnxRuntime(Runtime):
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        if not prepack:
+        if lean_memory:
             options.add_session_config_entry("session.disable_prepacking", "1")
+            options.enable_cpu_mem_arena = False
+            options.enable_mem_pattern = False
         self.threads = threads
-        self.prepack = prepack
+        self.lean_memory = lean_memory
         self.session = ort.InferenceSession(str(model_path), options, providers=[PROVIDER])
 
     @classmethod
@@ -53,16 +59,22 @@ class OnnxRuntime(Runtime):
 
     @classmethod
     def load(
-        cls, directory: Path, manifest: Manifest, threads: int = DEFAULT_THREADS, prepack: bool = True, **options: Any
+        cls,
+        directory: Path,
+        manifest: Manifest,
+        threads: int = DEFAULT_THREADS,
+        lean_memory: bool = False,
+        **options: Any,
     ) -> OnnxRuntime:
         if options:
-            raise TypeError(f"unknown onnxruntime options {sorted(options)}; it takes threads, prepack")
+            raise TypeError(f"unknown onnxruntime options {sorted(options)}; it takes threads, lean_memory")
         onnx = next(a.file for a in manifest.artifacts if a.file.endswith(".onnx"))
-        return cls(directory / onnx, manifest, threads, prepack)
+        return cls(directory / onnx, manifest, threads, lean_memory)
 
     def settings(self) -> dict[str, Any]:
         settings = {"intra_op_num_threads": self.threads, "graph_optimization_level": "ORT_ENABLE_ALL"}
-        return settings if self.prepack else settings | {"session.disable_prepacking": "1"}
+        lean = {"session.disable_prepacking": "1", "enable_cpu_mem_arena": False, "enable_mem_pattern": False}
+        return settings | lean if self.lean_memory else settings
 
     def _run(self, batch: Mapping[str, np.ndarray]) -> list[np.ndarray]:
         return self.session.run(list(self.output_names), {name: batch[name] for name in self.input_names})

@@ -111,14 +111,16 @@ def _quantize(model: object, precision: str, calibration: CalibrationSet | None,
 
 
 def feature_runner(directory: Path, manifest: Manifest, tap: str, threads: int) -> Callable[[np.ndarray], dict[str, np.ndarray]]:
-    """Run the IR with the output of op ``tap`` (the backbone features) as an extra output named ``features``."""
+    """Run the IR, in the arithmetic its manifest asks for, with the output of op ``tap`` (the backbone features) as an
+    extra output named ``features``."""
     import openvino as ov
 
     core = ov.Core()
     model = core.read_model(directory / MODEL_FILE)
     op = next(op for op in model.get_ordered_ops() if op.get_friendly_name() == tap)
     model.add_outputs([op.output(0)])
-    config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32"}
+    arithmetic = manifest.runtime.settings.get("INFERENCE_PRECISION_HINT", "f32")  # what the bundle will run with
+    config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": arithmetic}
     compiled = core.compile_model(model, DEVICE, config)
     request = compiled.create_infer_request()
     outputs = [compiled.output(name) for name in manifest.output_names]
