@@ -84,8 +84,7 @@ def _verify(
     eager = runtime_class("torch")  # the eager reference runtime, given the wrappers themselves
     reference = eager(wrapper, manifest)
     official = eager(
-        ExportWrapper(model, options.input_size, options.in_graph_preprocess, options.decode, fixed_rope=False),
-        manifest,
+        ExportWrapper(model, options.input_size, options.in_graph_preprocess, options.decode, fixed_rope=False), manifest
     )
     samples = fidelity_samples(manifest.task, options.input_size, options.in_graph_preprocess)
     groups = _batches(samples, options.dynamic_batch)

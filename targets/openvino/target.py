@@ -21,7 +21,7 @@ class OpenVinoTarget(Target):
     toolchain = ("torch", "openvino", "nncf")
     # bf16: an f32 IR plus the bf16 execution hint (runtime.py falls back to f32 where the CPU lacks bf16).
     # --precision auto: int8 before bf16, since on a Zen 4 with both the int8 IR with its float remainder in bf16
-    # (float_arithmetic) ran in 282-305 ms against bf16's 396 (0.1b pose at 512x384, issue 16); an int8 that fails its
+    # (float_arithmetic) ran in 282-313 ms against bf16's 396 (0.1b pose at 512x384, issue 16); an int8 that fails its
     # accuracy gate falls through to bf16, which compiles in seconds.
     capabilities = Capabilities(
         precisions=("fp32", "fp16", "bf16", "int8", "int8-weights", "int4-weights"),
@@ -52,7 +52,7 @@ def float_arithmetic(precision: str) -> str:
     """The arithmetic of the float ops OpenVINO runs: bf16 for bf16 bundles, and for int8 ones on a CPU with native bf16.
 
     An int8 IR keeps its attention products, softmax, norms and element-wise work in float (half the time of the
-    0.1B pose at 512x384, docs/benchmarks.md); in bf16 it ran in 278 ms against 410 in f32 on a Zen 4 with BF16, and the
+    0.1B pose at 512x384, docs/benchmarks.md); in bf16 it ran in 282-313 ms against 410 in f32 on a Zen 4 with BF16, and the
     accuracy gate (backbone features against fp32) checks it like any int8 artifact. Elsewhere bf16 would be emulated.
     """
     return "bf16" if precision == "bf16" or (precision == "int8" and has_fast_bf16()) else "f32"
