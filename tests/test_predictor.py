@@ -21,6 +21,7 @@ from sapiens2.processing import (
     stretch_resize,
 )
 from sapiens2.checkpoints import load_model
+from sapiens2.cli.demo_cmd import demo_pose_checkpoint
 
 from fixture_paths import IMAGES, case_checkpoint
 
@@ -66,13 +67,18 @@ def test_seg_labels_equal_the_steps_composed_by_hand() -> None:
 
 
 def test_a_list_gives_the_same_results_as_one_by_one_whatever_the_batch() -> None:
+    # The packaged trained student, not the untrained fixture model: on an untrained model's flat heatmaps the
+    # sub-pixel refinement is ill-conditioned, so the ~1e-6 a batch-dependent convolution kernel moves the maps
+    # by (oneDNN on AMX CPUs) can move a refined keypoint by pixels. Peaked maps keep it to rounding, and a
+    # wrong crop or a result given to the wrong image still moves the keypoints by tens of pixels.
     paths = [str(IMAGES / name) for name in ("astronaut.png", "messi5.jpg", "basketball1.png")]
-    one_by_one = sapiens2.load(case_checkpoint("task_pose"), input_size=POSE_SIZE, batch_size=1)
-    batched = sapiens2.load(case_checkpoint("task_pose"), input_size=POSE_SIZE, batch_size=8)
+    one_by_one = sapiens2.load(demo_pose_checkpoint(), batch_size=1)
+    batched = sapiens2.load(demo_pose_checkpoint(), batch_size=8)
     together = batched.predict(paths)
     for path, result in zip(paths, together):
         alone = one_by_one.predict(path)
-        np.testing.assert_allclose(result.keypoints, alone.keypoints, atol=1e-3)
+        np.testing.assert_allclose(result.keypoints, alone.keypoints, atol=1e-2)
+        np.testing.assert_allclose(result.keypoint_scores, alone.keypoint_scores, atol=1e-4)
 
 
 def test_dense_results_have_the_image_size_and_take_a_foreground_mask() -> None:
