@@ -82,7 +82,7 @@ def test_matrix_expands_every_combination_with_the_reference_first() -> None:
     # A given bundle's deconv form shows only where it is not the target's default.
     assert RowSpec("seg", (32, 32), "onnx", "fp32", "sdpa", "native").label == "onnx fp32 native-deconv"
     assert RowSpec("seg", (32, 32), "onnx", "fp32", "sdpa", "phase").label == "onnx fp32"
-    assert RowSpec("seg", (32, 32), "openvino", "fp32", "sdpa", "phase").label == "openvino fp32 phase-deconv"
+    assert RowSpec("seg", (32, 32), "executorch", "fp32", "sdpa", "phase").label == "executorch fp32 phase-deconv"
 
 
 def test_matrix_reads_targets_and_precisions_when_called(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -94,7 +94,7 @@ def test_failed_gate_writes_no_bundle_but_keeps_the_report(tmp_path: Path) -> No
 def test_random_weights_warn_and_are_recorded(tmp_path: Path) -> None:
     out = tmp_path / "bundle"
     code, stdout, stderr = run_cli(
-        ["compile", "--target", "openvino", "--precision", "fp16", "--dynamic-batch", "--deconv", "phase", *TINY_SEG, "--seed", "7", "--out", str(out)]
+        ["compile", "--target", "openvino", "--precision", "fp16", "--dynamic-batch", "--deconv", "native", *TINY_SEG, "--seed", "7", "--out", str(out)]
     )
     assert code == 0, stderr
     assert "WARNING: compiling RANDOM weights" in stderr and "WARNING: random weights" in stdout
@@ -107,7 +107,7 @@ def test_random_weights_warn_and_are_recorded(tmp_path: Path) -> None:
     assert json.loads((out / "manifest.json").read_text())["random_weights"] is True
     assert manifest.arch == dict(zip(("embed_dims", "num_layers", "num_heads", "feedforward_channels", "num_tokenizer_layers"), (64, 2, 4, 256, 2)))
     assert manifest.precision == "fp16" and manifest.runtime.settings["INFERENCE_PRECISION_HINT"] == "f32"
-    assert manifest.export.deconv == "phase"  # not OpenVINO's default: the seg head's four deconvs went out as phase convs
+    assert manifest.export.deconv == "native"  # not OpenVINO's default: the seg head's four deconvs went out as they are
     model, _ = random_weights_model("seg", manifest.arch, (64, 48))
     weights = next(a for a in manifest.artifacts if a.file == "model.bin")
     assert 0.45 < weights.bytes / parameter_bytes(model) < 0.55  # fp16-compressed weights: half the fp32 size

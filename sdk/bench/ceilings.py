@@ -25,6 +25,8 @@ from .results import RowResult
 
 # (M, K, N): 3072 tokens x 768 width x 3072 MLP width, a ViT-B block's first MLP product at 1K tokens.
 GEMM_SHAPE = (3072, 768, 3072)
+# Each product is timed over at least this long per requested run (see ``_time``): 1.5 s at the bench's default 10 runs.
+SECONDS_PER_RUN = 0.15
 # Which ceiling judges a row of each precision (weight-only schemes compute in floating point).
 PRECISION_CLASS = {"fp32": "fp32", "fp16": "bf16", "bf16": "bf16", "int8": "int8", "int8-weights": "fp32", "int4-weights": "fp32"}
 
@@ -61,7 +63,7 @@ def measure_ceilings(threads: int, runs: int = 5, warmup: int = 1, shape: Sequen
         except Exception as error:  # noqa: BLE001 - a runtime absent or refusing a kernel here is a finding, not a failure
             ceilings.append(Ceiling(runtime, precision, klass, 0.0, 0.0, f"{type(error).__name__}: {error}"))
             continue
-        median_s, best_s = _time(product, runs, warmup)
+        median_s, best_s = _time(product, runs, warmup, runs * SECONDS_PER_RUN)
         operations = 2.0 * shape[0] * shape[1] * shape[2]
         ceilings.append(Ceiling(runtime, precision, klass, operations / median_s / 1e9, operations / best_s / 1e9))
     return ceilings
@@ -89,15 +91,25 @@ def judge(rows: Sequence[RowResult], gflop: float, best: dict[str, Ceiling]) -> 
             row.ceiling_fraction = row.achieved_gops / ceiling.gops
 
 
-def _time(product: Product, runs: int, warmup: int) -> tuple[float, float]:
-    for _ in range(warmup):
-        product()
-    seconds = []
-    for _ in range(max(runs, 3)):
-        start = time.perf_counter()
-        product()
-        seconds.append(time.perf_counter() - start)
+def _time(product: Product, runs: int, warmup: int, window_s: float) -> tuple[float, float]:
+    """Median and best seconds per call: ``warmup`` calls and a quarter of ``window_s`` of warm-up, then at least
+    ``runs`` calls spanning at least ``window_s``. One product is ~10 ms, and a few calls are not enough where the
+    CPU ramps up (AMX units and turbo licences: the first bf16 products ran at a third of the rate) or shares its
+    cores (a neighbour's burst moved a 3-call median by 3x on an AMX machine)."""
+    _repeat(product, warmup, window_s / 4)
+    seconds = _repeat(product, max(runs, 3), window_s)
     return float(np.median(seconds)), min(seconds)
+
+
+def _repeat(product: Product, calls: int, span_s: float) -> list[float]:
+    """Seconds of each call, repeated until ``calls`` calls and ``span_s`` seconds are both done."""
+    seconds: list[float] = []
+    start = time.perf_counter()
+    while len(seconds) < calls or time.perf_counter() - start < span_s:
+        call_start = time.perf_counter()
+        product()
+        seconds.append(time.perf_counter() - call_start)
+    return seconds
 
 
 def _operands(shape: Sequence[int], dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
