@@ -27,8 +27,8 @@ class OpenVinoTarget(Target):
         precisions=("fp32", "fp16", "bf16", "int8", "int8-weights", "int4-weights"),
         options=frozenset({"stream_weights"}),
         # Phase deconvs: NNCF quantizes the plain convolutions, not the transposed ones, which stayed in bf16 and took
-        # 30 % of the int8 pose's time on an AMX CPU (int8 0.1b pose at 512x384: 345-433 ms against 580-613 native);
-        # the float precisions run both forms alike (1.34x vs 1.35x eager on a Zen 4, compile/README.md).
+        # 30 % of the int8 pose's time on an AMX CPU (0.1b pose at 512x384, one bench run: int8 3.12x -> 3.91x eager,
+        # bf16 2.70x -> 4.62x, fp32 1.03x -> 1.24x); fp32 on a Zen 4 ran both alike (1.34x vs 1.35x, compile/README.md).
         default_deconv="phase",
         auto_precisions={"int8": INT8_ISA, "bf16": BF16_ISA},
     )
