@@ -3,7 +3,7 @@
 Schemes (choices measured in docs/toolchain.md):
 
 * ``int8``: static QDQ, int8 weights per output channel and uint8 activations calibrated with the
-  Percentile method (it beat MinMax), on ``Gemm`` and ``Conv`` only, after ``quant_pre_process``,
+  Percentile method (it beat MinMax; ranges from ``calibration.py``), on ``Gemm`` and ``Conv`` only, after ``quant_pre_process``,
   which fuses every linear into a ``Gemm``. uint8 x int8 is the pair x86 CPUs without VNNI run
   fast (``vpmaddubsw``): on this AVX2 machine int8 x int8 QDQ ran the 0.1b pose at 256x192 in 686 ms
   against 523 ms, at the same fidelity (output cosine 0.99407 vs 0.99409). Quantizing all op types (Add/Mul/Softmax/Concat) ruins
@@ -31,7 +31,7 @@ from __future__ import annotations
 import ast
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -42,13 +42,13 @@ from sapiens2.quantize.calibration import CalibrationSet
 from sapiens2.quantize.quiet import quiet_tools, root_logger_kept
 
 from .artifact import MODEL_FILE
+from .calibration import write_percentile_ranges
 
 WRAPPER_PREFIX = "model."  # ExportWrapper holds the task model as ``.model``
 SCOPES_KEY = "pkg.torch.onnx.name_scopes"
 STATIC_OP_TYPES = ["Gemm", "Conv", "ConvTranspose"]
 DYNAMIC_OP_TYPES = ["MatMul"]
 INT4_BLOCK = 32
-CALIBRATION_STRIDE = 1  # inputs whose intermediate outputs the calibrator holds before folding them into histograms
 # The torch layers each scheme's op types cover (Gemm/MatMul: linears; Conv: convolutions, transposed ones as phase convs).
 LAYER_TYPES = {
     "int8": (nn.Linear, nn.Conv2d, nn.ConvTranspose2d),
@@ -105,31 +105,6 @@ def _activation_matmuls(model: object) -> list[str]:
     return [node.name for node in model.graph.node if node.op_type == "MatMul" and node.input[1] not in constants]
 
 
-class _Reader:
-    """``CalibrationDataReader`` over the calibration inputs, read in ranges (``CalibStridedMinMax``).
-
-    ONNX Runtime's calibrator runs every input of a range, holding each one's intermediate
-    outputs, before it folds them into its histograms; a range of one input bounds what it holds
-    to one input's activations (whole-set reading held all 16 at 512x384: 19.5 GB).
-    """
-
-    def __init__(self, input_name: str, inputs: Sequence[np.ndarray]) -> None:
-        self.feeds = [{input_name: x} for x in inputs]
-        self.batches: Iterator[dict[str, np.ndarray]] = iter(self.feeds)
-
-    def __len__(self) -> int:
-        return len(self.feeds)
-
-    def set_range(self, start_index: int, end_index: int) -> None:
-        self.batches = iter(self.feeds[start_index:end_index])
-
-    def get_next(self) -> dict[str, np.ndarray] | None:
-        return next(self.batches, None)
-
-    def __iter__(self) -> Iterator[dict[str, np.ndarray]]:
-        return self.batches
-
-
 def quantize_artifact(
     directory: Path, precision: str, calibration: CalibrationSet | None, kept: Iterable[str], input_name: str
 ) -> list[str]:
@@ -154,12 +129,13 @@ def quantize_artifact(
             # Symbolic shape inference trips over the exporter's scalar Constants; ONNX's own inference suffices.
             quant_pre_process(str(path), str(pre), skip_symbolic_shape=True)
             excluded = _excluded(onnx.load(pre), modules, kept)
+            ranges = Path(scratch) / "ranges.json"
+            write_percentile_ranges(pre, STATIC_OP_TYPES, calibration.inputs, input_name, ranges, Path(scratch))
             quantize_static(
-                str(pre), str(quantized), _Reader(input_name, calibration.inputs),
+                str(pre), str(quantized), None, calibration_cache_path=str(ranges),
                 quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                 op_types_to_quantize=STATIC_OP_TYPES, nodes_to_exclude=excluded,
                 calibrate_method=CalibrationMethod.Percentile,
-                extra_options={"CalibStridedMinMax": CALIBRATION_STRIDE},
             )  # fmt: skip
         elif precision == "int8-weights":
             quantize_dynamic(
