@@ -9,7 +9,7 @@ import yaml
 
 from sapiens2.checkpoints import load_model
 from sapiens2.train.config import load_config
-from sapiens2.train.data import DatasetError
+from sapiens2.train.data import DatasetError, geometric
 from sapiens2.train.data.pointmap_folder import PointmapFolderDataset
 from sapiens2.train.pointmap_losses import intrinsics_consistency
 from sapiens2.train.trainer import Trainer
@@ -51,8 +51,11 @@ def test_targets_are_canonical_with_the_scale_of_the_input_focal_length(tmp_path
     assert half["intrinsics"][0, 0].item() == pytest.approx(FOCAL / 2)
 
 
-def test_flipped_samples_still_lie_on_their_camera_rays(tmp_path) -> None:
-    """The flip negates X and mirrors cx together: the points stay on the rays of the sample's intrinsics."""
+def test_flipped_samples_still_lie_on_their_camera_rays(tmp_path, monkeypatch) -> None:
+    """The flip negates X and mirrors cx together: the points stay on the rays of the sample's intrinsics
+    (exactly, with the random scale and crop off: then no pixel is resampled)."""
+    monkeypatch.setattr(geometric, "SCALE_PROB", 0.0)
+    monkeypatch.setattr(geometric, "CROP_PROB", 0.0)
     data = PointmapFolderDataset(write_pointmap_folder(tmp_path / "d"), input_size=(32, 32), augment=True)
     flipped = 0
     for epoch in range(8):
@@ -62,6 +65,30 @@ def test_flipped_samples_still_lie_on_their_camera_rays(tmp_path) -> None:
         error = intrinsics_consistency(sample["target"][None], sample["intrinsics"][None], sample["mask"][None])
         assert error.item() == pytest.approx(0, abs=1e-4)
     assert flipped > 0
+
+
+def test_scaled_and_cropped_samples_project_to_their_pixels(tmp_path, monkeypatch) -> None:
+    """With the random scale and crop always on, each target point projects through the sample's intrinsics
+    to within the error of the two nearest resamplings (+-s/2 of the scale, then [0, r) of the letterbox's
+    r: at most 2.5 k pixels for the total scale k = r s, s in [0.5, 2]), under a pixel on average;
+    intrinsics that missed the crop's shift are off by 2-4 pixels on average here."""
+    monkeypatch.setattr(geometric, "SCALE_PROB", 1.0)
+    monkeypatch.setattr(geometric, "CROP_PROB", 1.0)
+    data = PointmapFolderDataset(write_pointmap_folder(tmp_path / "d"), input_size=(32, 32), augment=True)
+    focal_lengths = set()
+    for epoch in range(6):
+        data.set_epoch(epoch)
+        sample = data[0]
+        x, y, z = sample["target"].numpy()
+        camera, valid = sample["intrinsics"].numpy(), sample["mask"][0].numpy() > 0
+        v, u = np.mgrid[0:32, 0:32]
+        error_u = camera[0, 0] * x / np.where(valid, z, 1) + camera[0, 2] - u
+        error_v = camera[1, 1] * y / np.where(valid, z, 1) + camera[1, 2] - v
+        bound = 2.5 * max(camera[0, 0], camera[1, 1]) / FOCAL
+        assert np.abs(error_u[valid]).max() <= bound and np.abs(error_v[valid]).max() <= bound
+        assert np.abs(error_u[valid]).mean() < 1 and np.abs(error_v[valid]).mean() < 1
+        focal_lengths.add(round(float(camera[0, 0]), 3))
+    assert len(focal_lengths) > 1
 
 
 def test_a_missing_intrinsics_folder_is_a_clear_error(tmp_path) -> None:

@@ -63,7 +63,8 @@ class DataConfig:
     # Pose, not official: how often a crop is a close-up of head and shoulders (pose_geometry.closeup_box).
     closeup_prob: float = 0.0
     heatmap_sigma: float = 6.0
-    # Pose: paste each person (its `sapiens2 label --masks` mask) onto a random picture of this folder.
+    # Pictures to paste people onto. Pose: each person by its `sapiens2 label --masks` mask, p background_prob;
+    # seg: the labelled foreground (the official background replacement, p 0.8).
     backgrounds: str | None = None
     background_prob: float = 0.5
 

@@ -17,6 +17,7 @@ from . import losses, metrics
 from .config import TrainConfig
 from .data import CocoPoseDataset, DenseArrayDataset, SegFolderDataset
 from .data.background_swap import BackgroundSwap
+from .data.seg_background import SEG_BACKGROUND_PROB
 from .data.pose_geometry import BoxJitter
 from .model_setup import build_model, initialise_from
 
@@ -155,7 +156,9 @@ class SegRecipe(TaskRecipe):
     metric_name = "mIoU"
 
     def dataset(self, path: str, images: str | None, augment: bool) -> SegFolderDataset:
-        return SegFolderDataset(path, self.config.data.classes, self.input_size, augment, self.config.run.seed)
+        data = self.config.data  # the official background replacement's probability, not the pose swap's option
+        backgrounds = BackgroundSwap.from_folder(data.backgrounds, SEG_BACKGROUND_PROB) if data.backgrounds else None
+        return SegFolderDataset(path, data.classes, self.input_size, augment, self.config.run.seed, backgrounds)
 
     def head_outputs(self, dataset: SegFolderDataset) -> int:
         self.class_weight = losses.SEG_CLASS_WEIGHT if len(dataset.classes) == len(losses.SEG_CLASS_WEIGHT) else None

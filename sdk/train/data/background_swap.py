@@ -1,5 +1,8 @@
 """Background swap: the labelled person, cut out by their mask, pasted onto another picture.
 
+Pose samples use ``apply`` below (the person's mask from ``sapiens2 label --masks``); segmentation
+samples take only ``picture`` and composite by their labels (``seg_background``).
+
 A student distilled from a few scenes learns their backgrounds: the demo student found people in
 new views of its four indoor scenes and put points on bushes and grass outdoors. Pasting each
 person onto pictures of other places (textures, streets, rooms) breaks that shortcut. The masks are
@@ -42,6 +45,11 @@ class BackgroundSwap:
             raise DatasetError(f"data.background_prob must be in (0, 1], got {probability}")
         return cls(pictures, probability)
 
+    def picture(self, rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray | None:
+        """A random crop of ``size`` (H, W) of a random picture, randomly scaled and mirrored; None if unreadable."""
+        picture = cv2.imread(str(self.pictures[rng.integers(len(self.pictures))]), cv2.IMREAD_COLOR)
+        return None if picture is None else _random_cover(rng, picture, size)
+
     def apply(
         self, rng: np.random.Generator, image: np.ndarray, mask_file: Path, keypoints: np.ndarray, visible: np.ndarray
     ) -> np.ndarray:
@@ -49,10 +57,9 @@ class BackgroundSwap:
         mask = cv2.imread(str(mask_file), cv2.IMREAD_UNCHANGED) if mask_file.is_file() else None
         if mask is None or mask.shape[:2] != image.shape[:2] or not _holds_keypoints(mask == 1, keypoints, visible):
             return image
-        picture = cv2.imread(str(self.pictures[rng.integers(len(self.pictures))]), cv2.IMREAD_COLOR)
-        if picture is None:
+        background = self.picture(rng, image.shape[:2])
+        if background is None:
             return image
-        background = _random_cover(rng, picture, image.shape[:2])
         alpha = cv2.GaussianBlur((mask == 1).astype(np.float32), (FEATHER, FEATHER), 0)[..., None]
         return (alpha * image + (1 - alpha) * background).astype(np.uint8)
 

@@ -5,7 +5,8 @@ non-finite points or Z <= 0 are outside the mask. The intrinsics are those of th
 The image is letterboxed to the input size as at inference (targets and mask nearest), the
 intrinsics follow the resize and padding, and the target becomes canonical as the official
 GenerateTarget does: ``s = 768 / fx`` of the model input and ``P_c = s * P``. Augmentation:
-photometric distortion and a horizontal flip (p 0.3; X negated, cx mirrored).
+photometric distortion, random scale and continuous crop (p 0.3 each, ``geometric``; the intrinsics
+follow the pixels) and a horizontal flip (p 0.3; X negated, cx mirrored).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sapiens2.processing.resize import letterbox
 
 from .errors import DatasetError
 from .folder_pairs import PairedFolderDataset, read_image_and_array
+from .geometric import random_scale_and_crop
 from .photometric import photometric_distortion
 
 CANONICAL_FOCAL = 768.0
@@ -46,6 +48,8 @@ class PointmapFolderDataset(PairedFolderDataset):
         rng = np.random.default_rng([self.seed, self.epoch, index])
         if self.augment:
             image = photometric_distortion(rng, image)
+            image, (points,), moved = random_scale_and_crop(rng, image, [points])
+            intrinsics = moved.move_intrinsics(intrinsics)
             if rng.random() < FLIP_PROB:
                 image, points = np.ascontiguousarray(image[:, ::-1]), points[:, ::-1].copy()
                 points[..., 0] *= -1

@@ -1,8 +1,11 @@
 """Segmentation samples from ``images/`` + ``labels/`` (one-channel PNGs of class ids, 255 = ignore).
 
 The class list comes from the config or ``classes.txt`` (one name per line); flips swap the classes
-whose names differ only by left/right. Images are stretched to the input size (labels nearest), as
-the official pipeline ends.
+whose names differ only by left/right. Training samples take the official augmentation
+(``seg_augment``; the background replacement only with ``backgrounds``), and a draw left with under
+1 % foreground is replaced by a draw of another image, chosen by the same per-sample generator, as
+the official loader refetches a dropped sample. Images are stretched to the input size (labels
+nearest), as the official pipeline ends.
 """
 
 from __future__ import annotations
@@ -16,27 +19,50 @@ import torch
 
 from sapiens2.processing.normalize import normalize
 
+from .background_swap import BackgroundSwap
 from .errors import DatasetError
 from .folder_pairs import PairedFolderDataset
 from .keypoint_set import KeypointSet
-from .photometric import photometric_distortion
+from .seg_augment import IGNORE, MIN_FOREGROUND, augment_seg, foreground
 
-IGNORE = 255
+MAX_DRAWS = 50  # draws of under 1 % foreground in a row before the labels are called unusable
 
 
 class SegFolderDataset(PairedFolderDataset):
     """(image, labels) samples at ``input_size`` (W, H)."""
 
     def __init__(
-        self, root: str | Path, classes: Sequence[str] | None = None, input_size: tuple[int, int] = (768, 1024), augment: bool = True, seed: int = 0
+        self,
+        root: str | Path,
+        classes: Sequence[str] | None = None,
+        input_size: tuple[int, int] = (768, 1024),
+        augment: bool = True,
+        seed: int = 0,
+        backgrounds: BackgroundSwap | None = None,
     ) -> None:
         super().__init__(root, "labels", (".png",), input_size, augment, seed)
         self.classes = tuple(classes) if classes else _read_classes(self.root)
         swaps = KeypointSet.from_category({"keypoints": self.classes}).flip_indices
         self.flip_lut = np.arange(256, dtype=np.uint8)
         self.flip_lut[: len(swaps)] = swaps
+        self.backgrounds = backgrounds
 
     def __getitem__(self, index: int) -> dict[str, Any]:
+        if not self.augment:
+            return self._stretched(*self._read(index))
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        for _ in range(MAX_DRAWS):
+            image, labels = augment_seg(rng, *self._read(index), self.input_size, self.flip_lut, self.backgrounds)
+            sample = self._stretched(image, labels)
+            if foreground(sample["labels"].numpy()).mean() >= MIN_FOREGROUND:
+                return sample
+            index = int(rng.integers(len(self)))
+        raise DatasetError(
+            f"{MAX_DRAWS} augmented samples in a row of {self.root} had under {MIN_FOREGROUND:.0%} foreground "
+            "(class ids other than 0 and 255): check that the labels mark the people"
+        )
+
+    def _read(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         image_path, label_path = self.pairs[index]
         image = cv2.imread(str(image_path), cv2.IMREAD_COLOR)
         labels = cv2.imread(str(label_path), cv2.IMREAD_UNCHANGED)
@@ -47,11 +73,9 @@ class SegFolderDataset(PairedFolderDataset):
         known = (labels < len(self.classes)) | (labels == IGNORE)
         if not known.all():
             raise DatasetError(f"{label_path} has class id {int(labels[~known].max())} but there are {len(self.classes)} classes")
-        rng = np.random.default_rng([self.seed, self.epoch, index])
-        if self.augment:
-            if rng.random() < 0.5:
-                image, labels = image[:, ::-1], self.flip_lut[labels[:, ::-1]]
-            image = photometric_distortion(rng, np.ascontiguousarray(image))
+        return image, labels
+
+    def _stretched(self, image: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
         image = cv2.resize(np.ascontiguousarray(image), self.input_size, interpolation=cv2.INTER_LINEAR)
         labels = cv2.resize(np.ascontiguousarray(labels), self.input_size, interpolation=cv2.INTER_NEAREST)
         return {"image": torch.from_numpy(normalize(image)[0]), "labels": torch.from_numpy(labels.astype(np.int64))}

@@ -1,0 +1,162 @@
+"""The dense tasks' shared augmentations: geometry that keeps camera projections, image-only ops with
+their official ranges, and the normal / albedo datasets that use them."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from sapiens2.train.data import DenseArrayDataset
+from sapiens2.train.data import dense_folder, geometric
+from sapiens2.train.data.geometric import PixelMap, continuous_crop_box, crop, random_scale_and_crop, rescale
+from sapiens2.train.data.photometric import down_up_sample, gaussian_blur, gaussian_noise, solarize
+
+FOCAL, CX, CY = 30.0, 9.0, 11.5
+
+
+def _plane(height: int = 24, width: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """Camera-frame points of the slanted plane Z = 2 + 0.05 u seen by a pinhole camera, and that camera."""
+    v, u = np.mgrid[0:height, 0:width].astype(np.float32)
+    z = 2 + 0.05 * u
+    points = np.stack([(u - CX) * z / FOCAL, (v - CY) * z / FOCAL, z], axis=-1)
+    return points, np.array([[FOCAL, 0, CX], [0, FOCAL, CY], [0, 0, 1]], np.float32)
+
+
+def _projection_error(points: np.ndarray, intrinsics: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each pixel's 3D point projects with ``intrinsics``, minus that pixel's (u, v)."""
+    v, u = np.mgrid[0 : points.shape[0], 0 : points.shape[1]]
+    x, y, z = points[..., 0], points[..., 1], points[..., 2]
+    return intrinsics[0, 0] * x / z + intrinsics[0, 2] - u, intrinsics[1, 1] * y / z + intrinsics[1, 2] - v
+
+
+def test_a_crop_moves_the_principal_point_exactly() -> None:
+    points, camera = _plane()
+    _, (cut,), moved = crop(np.zeros((24, 20, 3), np.uint8), [points], (5, 7, 11, 9))
+    assert cut.shape == (9, 11, 3)
+    for error in _projection_error(cut, moved.move_intrinsics(camera)):
+        np.testing.assert_allclose(error, 0, atol=1e-4)
+
+
+def test_a_rescaled_pointmap_projects_with_the_scaled_intrinsics_to_within_half_a_pixel() -> None:
+    """Doubling: each target pixel holds the point of the input pixel under its centre, so projections miss
+    the pixel by +-0.5 and by 0 on average (scaling K without the half-pixel shift would be off by -0.5)."""
+    points, camera = _plane()
+    image, (doubled,), moved = rescale(np.zeros((24, 20, 3), np.uint8), [points], (40, 48))
+    assert image.shape == (48, 40, 3) and (moved.sx, moved.sy) == (2, 2)
+    for error in _projection_error(doubled, moved.move_intrinsics(camera)):
+        assert np.abs(error).max() <= 0.5 + 1e-4 and abs(error.mean()) < 1e-3
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_scale_and_crop_keeps_every_point_on_its_ray(monkeypatch, seed) -> None:
+    monkeypatch.setattr(geometric, "SCALE_PROB", 1.0)
+    monkeypatch.setattr(geometric, "CROP_PROB", 1.0)
+    points, camera = _plane()
+    image, (moved_points,), moved = random_scale_and_crop(np.random.default_rng(seed), np.zeros((24, 20, 3), np.uint8), [points])
+    assert image.shape[:2] == moved_points.shape[:2] and image.shape[:2] != (24, 20)
+    error_u, error_v = _projection_error(moved_points, moved.move_intrinsics(camera))
+    assert np.abs(error_u).max() <= max(moved.sx, 1) / 2 + 1e-4 and np.abs(error_v).max() <= max(moved.sy, 1) / 2 + 1e-4
+
+
+def test_pixel_maps_compose_in_order() -> None:
+    scale_then_shift = PixelMap(sx=2, sy=3).then(PixelMap(dx=-4, dy=1))
+    assert scale_then_shift == PixelMap(2, 3, -4, 1)  # u' = 2 u - 4, v' = 3 v + 1
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_continuous_crops_have_the_official_area_and_aspect(seed) -> None:
+    box = continuous_crop_box(np.random.default_rng(seed), (60, 80))
+    assert box is not None
+    left, top, width, height = box
+    assert 0 <= left and left + width <= 80 and 0 <= top and top + height <= 60
+    assert 0.4 * 0.95 <= width * height / (60 * 80) <= 1.0 and 0.5 * 0.95 <= width / height <= 2 * 1.05
+
+
+def test_a_continuous_crop_of_a_sliver_gives_up_after_its_tries() -> None:
+    # An area of at least 40 % in a 1 x 100 image needs an aspect of 40 or more: no try fits.
+    assert continuous_crop_box(np.random.default_rng(0), (1, 100)) is None
+
+
+def test_solarize_inverts_only_levels_above_128() -> None:
+    image = np.array([0, 100, 128, 129, 200, 255], np.uint8)
+    assert solarize(image).tolist() == [0, 100, 128, 126, 55, 0]
+
+
+def test_gaussian_noise_has_zero_mean_and_the_official_variance() -> None:
+    grey = np.full((64, 64, 3), 128, np.uint8)
+    for seed in range(3):
+        noise = gaussian_noise(np.random.default_rng(seed), grey).astype(np.float64) - 128
+        assert abs(noise.mean()) < 0.2 and 5 * 0.9 <= noise.var() <= 20 * 1.1
+
+
+def test_gaussian_blur_spreads_an_impulse_over_its_3x3_neighbours_only() -> None:
+    impulse = np.zeros((7, 7), np.uint8)
+    impulse[3, 3] = 255
+    blurred = gaussian_blur(np.random.default_rng(0), impulse)
+    assert blurred[2:5, 2:5].min() > 0 and blurred.sum() - blurred[2:5, 2:5].sum() == 0
+    assert blurred[3, 3] == blurred.max() < 255
+
+
+def test_down_up_sampling_keeps_the_size_and_loses_detail() -> None:
+    stripes = np.zeros((40, 40, 3), np.uint8)
+    stripes[:, ::2] = 255
+    for seed in range(4):
+        out = down_up_sample(np.random.default_rng(seed), stripes)
+        assert out.shape == stripes.shape and not np.array_equal(out, stripes)
+
+
+def _normal_folder(root, normal=(0.6, 0.0, 0.8)):
+    for folder in ("images", "targets"):
+        (root / folder).mkdir(parents=True)
+    normals = np.zeros((20, 16, 3), np.float32)
+    normals[2:18, 2:14] = normal
+    image = np.random.default_rng(0).integers(0, 256, (20, 16, 3)).astype(np.uint8)
+    cv2.imwrite(str(root / "images" / "a.png"), image)
+    np.save(root / "targets" / "a.npy", normals)
+    return root
+
+
+def test_a_flipped_normal_points_the_other_way_in_x(tmp_path) -> None:
+    data = DenseArrayDataset(_normal_folder(tmp_path), "normal", input_size=(16, 20))
+    signs = set()
+    for epoch in range(16):
+        data.set_epoch(epoch)
+        sample = data[0]
+        valid = sample["mask"][0] > 0
+        x, y, z = (sample["target"][i][valid] for i in range(3))
+        assert (y == 0).all() and torch.allclose(z, torch.tensor(0.8))
+        assert (x == x[0]).all() and abs(x[0].item()) == pytest.approx(0.6)  # one sign per sample
+        signs.add(float(np.sign(x[0].item())))
+    assert signs == {-1.0, 1.0}
+
+
+@pytest.mark.parametrize("task", ["normal", "albedo"])
+def test_dense_samples_are_reproducible_per_seed_epoch_and_index(tmp_path, task) -> None:
+    root = _normal_folder(tmp_path)
+    first, second = DenseArrayDataset(root, task, input_size=(16, 20)), DenseArrayDataset(root, task, input_size=(16, 20))
+    epochs = []
+    for epoch in range(4):
+        first.set_epoch(epoch)
+        second.set_epoch(epoch)
+        a, b = first[0], second[0]
+        assert all(torch.equal(a[key], b[key]) for key in a)
+        epochs.append(a["image"])
+    assert any(not torch.equal(epochs[0], other) for other in epochs[1:])
+
+
+def test_albedo_images_get_noise_but_no_colour_jitter(tmp_path, monkeypatch) -> None:
+    """With the geometry off, an albedo sample is the plain one or the plain one plus noise (p 0.2)."""
+    monkeypatch.setattr(geometric, "SCALE_PROB", 0.0)
+    monkeypatch.setattr(geometric, "CROP_PROB", 0.0)
+    monkeypatch.setattr(dense_folder, "FLIP_PROB", 0.0)
+    root = _normal_folder(tmp_path, normal=(0.2, 0.4, 0.6))
+    plain = DenseArrayDataset(root, "albedo", input_size=(16, 20), augment=False)[0]["image"]
+    data, untouched = DenseArrayDataset(root, "albedo", input_size=(16, 20)), 0
+    for epoch in range(10):
+        data.set_epoch(epoch)
+        difference = (data[0]["image"] - plain).abs().mean().item()
+        untouched += difference == 0
+        assert difference < 0.2  # normalized units: noise of std <= 4.5 grey levels; a colour jitter moves far more
+    assert 0 < untouched < 10
