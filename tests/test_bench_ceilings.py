@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from sapiens2.bench import BenchSettings, RowResult, RowSpec, Timing, Weights
-from sapiens2.bench.ceilings import Ceiling, best_ceilings, judge, measure_ceilings
+from sapiens2.bench.ceilings import Ceiling, best_ceilings, higher_ceilings, judge, measure_ceilings
 from sapiens2.bench.charts import log_ticks
 from sapiens2.bench.flops import reference_gflop
 from sapiens2.cpu import cpu_flags, has_fast_bf16
@@ -100,3 +100,15 @@ def test_bench_settings_are_what_the_ceilings_are_timed_with() -> None:
     settings = BenchSettings(runs=1, warmup=0, threads=1)
     ceilings = measure_ceilings(settings.threads, settings.runs, settings.warmup, shape=SMALL_GEMM)
     assert all(c.to_dict()["runtime"] in ("torch", "onnxruntime", "openvino") for c in ceilings)
+
+
+def test_each_product_keeps_its_faster_pass_and_records_both() -> None:
+    before = [Ceiling("onnxruntime", "fp32", "fp32", 83.0, 112.0), Ceiling("onnxruntime", "u8s8", "int8", 160.0, 170.0),
+              Ceiling("openvino", "bf16", "bf16", 0.0, 0.0, "this CPU has no bf16 instructions")]  # fmt: skip
+    after = [Ceiling("onnxruntime", "fp32", "fp32", 150.0, 156.0), Ceiling("onnxruntime", "u8s8", "int8", 140.0, 180.0),
+             Ceiling("openvino", "bf16", "bf16", 0.0, 0.0, "this CPU has no bf16 instructions")]  # fmt: skip
+    fp32, u8s8, bf16 = higher_ceilings([before, after])
+    assert (fp32.gops, fp32.best_gops, fp32.passes_gops) == (150.0, 156.0, (83.0, 150.0))
+    assert (u8s8.gops, u8s8.best_gops, u8s8.passes_gops) == (160.0, 170.0, (160.0, 140.0))
+    assert bf16.reason and bf16.gops == 0
+    assert best_ceilings([fp32, u8s8, bf16])["fp32"].gops == 150.0

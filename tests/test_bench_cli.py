@@ -79,6 +79,8 @@ def test_rows_are_judged_against_this_cpus_gemm_ceilings(matrix_run: dict[str, A
     report = json.loads(matrix_run["first"][1])
     ceilings = {(c["runtime"], c["precision"]): c for c in report["machine"]["ceilings"]}
     assert ceilings[("onnxruntime", "fp32")]["gops"] > 0 and ceilings[("onnxruntime", "u8s8")]["gops"] > 0
+    fp32 = ceilings[("onnxruntime", "fp32")]
+    assert len(fp32["passes_gops"]) == 2 and fp32["gops"] == max(fp32["passes_gops"])  # before and after the rows
     best_fp32 = max(c["gops"] for c in ceilings.values() if c["precision_class"] == "fp32" and c["reason"] is None)
     rows = _rows(matrix_run["first"][1])
     reference, onnx = rows["torch fp32"], rows["onnx fp32"]

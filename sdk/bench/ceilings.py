@@ -4,6 +4,9 @@ A bench row's speed means little alone (machines differ from run to run: AVX2-on
 and BF16, AMX): ``measure_ceilings`` times one matrix product of a ViT's size (tokens x width x MLP
 width) with the bench's thread count on every runtime and precision this CPU has, in the same run as
 the rows, so each row can be judged as a fraction of the best product its precision class allows.
+The bench measures them before and after its rows and keeps each product's faster pass
+(``higher_ceilings``): on a shared host the same product's median moved from 83 to 156 GFLOP/s within
+minutes (Zen 2 VM, docs/benchmarks.md), and a ceiling caught in a slow spell made rows exceed it.
 
 Precision classes: ``fp32``; ``bf16`` (only where the CPU has AVX512-BF16 or AMX: elsewhere runtimes
 emulate it or silently compute in f32); ``int8`` as uint8 activations x int8 weights (the pair that is
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 from sapiens2.cpu import has_fast_bf16
@@ -38,9 +41,10 @@ class Ceiling:
     runtime: str
     precision: str  # fp32, bf16, u8s8 or s8s8
     precision_class: str  # fp32, bf16 or int8
-    gops: float  # median over the timed calls
+    gops: float  # median over the timed calls (of the faster pass, when measured more than once)
     best_gops: float
     reason: str | None = None  # set instead of the figures where it could not be measured
+    passes_gops: tuple[float, ...] = ()  # each pass's median, where ``higher_ceilings`` merged several
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -67,6 +71,15 @@ def measure_ceilings(threads: int, runs: int = 5, warmup: int = 1, shape: Sequen
         operations = 2.0 * shape[0] * shape[1] * shape[2]
         ceilings.append(Ceiling(runtime, precision, klass, operations / median_s / 1e9, operations / best_s / 1e9))
     return ceilings
+
+
+def higher_ceilings(passes: Sequence[Sequence[Ceiling]]) -> list[Ceiling]:
+    """Per runtime and precision, the pass with the higher median, with every pass's median beside it."""
+    merged = []
+    for measured in zip(*passes, strict=True):
+        faster = max(measured, key=lambda ceiling: ceiling.gops)
+        merged.append(replace(faster, passes_gops=tuple(ceiling.gops for ceiling in measured)))
+    return merged
 
 
 def best_ceilings(ceilings: Sequence[Ceiling]) -> dict[str, Ceiling]:

@@ -177,7 +177,8 @@ def ceilings_sentence(report: BenchReport) -> str:
     figures = ", ".join(f"{c['runtime']} {c['precision']} {c['gops']:.0f}" for c in measured)
     flags = " ".join(machine.get("cpu_flags", [])) or "no AVX2"
     return (
-        f"Ceilings (GEMM {m}x{k}x{n}, GOP/s, ISA: {flags}): {figures}. GOP/s: the model's operations per image "
+        f"Ceilings (GEMM {m}x{k}x{n}, GOP/s, the faster of a pass before and one after the rows; ISA: {flags}): "
+        f"{figures}. GOP/s: the model's operations per image "
         "(torch's count, 2 per multiply-add) over the median latency; of ceiling: that over the best GEMM of the "
         "row's precision (weight-only rows: fp32)."
     )

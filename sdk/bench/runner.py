@@ -24,7 +24,7 @@ from sapiens2.errors import UserError
 
 from . import mediapipe_baseline as mediapipe
 from .cache import BundleCache
-from .ceilings import Ceiling, best_ceilings, judge, measure_ceilings
+from .ceilings import Ceiling, best_ceilings, higher_ceilings, judge, measure_ceilings
 from .compile_process import CompileFailed
 from .flops import reference_gflop
 from .machine import machine_facts
@@ -68,7 +68,8 @@ def run_matrix(
 ) -> BenchReport:
     """Bench every row of an ``expand_matrix`` result; bundles come from (and go to) ``cache``."""
     report = _new_report(settings, {task: weights[task].describe() for task in dict.fromkeys(spec.task for spec in specs)})
-    best = _ceilings(report, settings)
+    first_pass = _measure_ceilings(settings)
+    judged: list[tuple[list[RowResult], float]] = []
     groups = [(group, list(members)) for group, members in itertools.groupby(specs, key=lambda spec: spec.group)]
     if progress is not None:
         progress.expect(sum(len(members) + _mediapipe_rows(task, settings) for (task, _), members in groups))
@@ -83,9 +84,9 @@ def run_matrix(
                 for spec in group
                 if not spec.is_reference
             ]
-            report.rows.extend(_judged(bench_group(reference, openers, settings, progress), reference, best))
+            judged.append((bench_group(reference, openers, settings, progress), reference_gflop(reference)))
             _record_inputs(report, reference)
-    return report
+    return _judged(report, judged, first_pass, settings)
 
 
 def run_bundles(
@@ -93,7 +94,8 @@ def run_bundles(
 ) -> BenchReport:
     """Bench given bundles; bundles made from the same weights, task, size and input share one reference."""
     report = _new_report(settings, {str(bundle.path): _describe_source(bundle) for bundle in bundles})
-    best = _ceilings(report, settings)
+    first_pass = _measure_ceilings(settings)
+    judged: list[tuple[list[RowResult], float]] = []
     groups: dict[str, list[Bundle]] = {}
     for bundle in bundles:
         groups.setdefault(reference_key(bundle), []).append(bundle)
@@ -107,9 +109,9 @@ def run_bundles(
             rss = settled_rss()
             reference = Reference(bundle_reference(members[0], checkpoints), rss)
             openers = [(bundle_spec(bundle), given_bundle_opener(bundle, settings)) for bundle in members]
-            report.rows.extend(_judged(bench_group(reference, openers, settings, progress), reference, best))
+            judged.append((bench_group(reference, openers, settings, progress), reference_gflop(reference)))
             _record_inputs(report, reference)
-    return report
+    return _judged(report, judged, first_pass, settings)
 
 
 def bench_group(
@@ -223,17 +225,23 @@ def _alone(reference: Reference, size: int, settings: BenchSettings) -> Timing:
     return time_alternately({"reference": reference.runner}, batches, settings.runs, settings.warmup)["reference"]
 
 
-def _ceilings(report: BenchReport, settings: BenchSettings) -> dict[str, Ceiling]:
-    """This CPU's GEMM ceilings, measured now with the bench's threads, recorded with the machine's facts."""
-    ceilings = measure_ceilings(settings.threads, settings.runs, settings.warmup)
+def _measure_ceilings(settings: BenchSettings) -> list[Ceiling]:
+    """This CPU's GEMM ceilings, measured now with the bench's threads."""
+    return measure_ceilings(settings.threads, settings.runs, settings.warmup)
+
+
+def _judged(
+    report: BenchReport, groups: Sequence[tuple[list[RowResult], float]], first_pass: Sequence[Ceiling], settings: BenchSettings
+) -> BenchReport:
+    """``report`` with every group's rows, each given its operations per image (the group's ``gflop``) and its share of
+    its precision's ceiling; the ceilings are measured again after the rows and the faster pass of each kept."""
+    ceilings = higher_ceilings([first_pass, _measure_ceilings(settings)])
     report.machine["ceilings"] = [ceiling.to_dict() for ceiling in ceilings]
-    return best_ceilings(ceilings)
-
-
-def _judged(rows: list[RowResult], reference: Reference, best: dict[str, Ceiling]) -> list[RowResult]:
-    """``rows`` with the group's operations per image and each row's share of its ceiling."""
-    judge(rows, reference_gflop(reference), best)
-    return rows
+    best = best_ceilings(ceilings)
+    for rows, gflop in groups:
+        judge(rows, gflop, best)
+        report.rows.extend(rows)
+    return report
 
 
 def _describe_source(bundle: Bundle) -> str:
