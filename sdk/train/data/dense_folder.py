@@ -1,13 +1,18 @@
 """Normal / albedo samples from ``images/`` + ``targets/`` (``.npy`` H x W x 3 float arrays).
 
-Pixels whose target is all zero or not finite are outside the mask. Training samples take the
-official augmentation of their task (targets and masks always resampled nearest):
+Pixels whose target is all zero or not finite are outside the mask. Every sample is letterboxed to
+the input size as at inference; targets and masks are always resampled nearest (the official
+albedo resize is bilinear, which blends the colours at the mask's edge with the zero background).
+Training samples take the official augmentation of their task:
 
 - normal: photometric distortion -> down-up sampling (p 0.2) -> random scale and continuous crop
-  (p 0.3 each, ``geometric``) -> flip (p 0.3, the normal's x negated) -> resize -> Gaussian blur,
+  (p 0.3 each, ``geometric``) -> flip (p 0.3, the normal's x negated) -> letterbox -> Gaussian blur,
   Gaussian noise and solarize (p 0.3 each);
-- albedo: random scale and continuous crop -> flip (p 0.3, only mirrored) -> resize -> Gaussian
-  noise (p 0.2); no colour change, since the colours are the target.
+- albedo: random scale and continuous crop -> flip (p 0.3, only mirrored) -> letterbox -> Gaussian
+  noise (p 0.2); no colour change, since the colours are the target;
+
+and the official filters then drop (``dense_filters``; redrawn by ``PairedFolderDataset``) those with
+under 16 valid pixels or over 96 % of the pixels valid, and albedo of one flat colour.
 """
 
 from __future__ import annotations
@@ -15,15 +20,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
 
 from sapiens2.processing.normalize import normalize
 
+from .dense_filters import flat_albedo_rejection, mask_rejection
 from .errors import DatasetError
 from .folder_pairs import PairedFolderDataset, read_image_and_array
-from .geometric import random_scale_and_crop
+from .geometric import letterbox_with_targets, random_scale_and_crop
 from .photometric import down_up_sample, gaussian_blur, gaussian_noise, photometric_distortion, solarize
 
 FLIP_PROB = 0.3
@@ -41,26 +46,27 @@ class DenseArrayDataset(PairedFolderDataset):
         super().__init__(root, "targets", (".npy",), input_size, augment, seed)
         self.task = task
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        image_path, target_path = self.pairs[index]
-        image, target = read_image_and_array(image_path, target_path)
-        rng = np.random.default_rng([self.seed, self.epoch, index])
+    def draw(self, rng: np.random.Generator, index: int) -> dict[str, Any]:
+        image, target = read_image_and_array(*self.pairs[index])
         if self.augment:
-            image, target = self._before_resize(rng, image, target)
+            image, target = self._before_letterbox(rng, image, target)
         mask = (np.isfinite(target).all(-1) & (np.abs(target).sum(-1) > 0)).astype(np.float32)
-        target = np.nan_to_num(target)
-        image = cv2.resize(np.ascontiguousarray(image), self.input_size, interpolation=cv2.INTER_LINEAR)
-        target = cv2.resize(np.ascontiguousarray(target), self.input_size, interpolation=cv2.INTER_NEAREST)
-        mask = cv2.resize(mask, self.input_size, interpolation=cv2.INTER_NEAREST)
+        image, (target, mask), _ = letterbox_with_targets(image, [np.nan_to_num(target), mask], self.input_size)
         if self.augment:
-            image = self._after_resize(rng, image)
+            image = self._after_letterbox(rng, image)
         return {
             "image": torch.from_numpy(normalize(image)[0]),
             "target": torch.from_numpy(target.transpose(2, 0, 1).copy()),
             "mask": torch.from_numpy(mask[None]),
         }
 
-    def _before_resize(
+    def rejection(self, sample: dict[str, Any]) -> str | None:
+        mask = sample["mask"][0].numpy()
+        if self.task == "albedo":
+            return mask_rejection(mask) or flat_albedo_rejection(sample["target"].numpy(), mask)
+        return mask_rejection(mask)
+
+    def _before_letterbox(
         self, rng: np.random.Generator, image: np.ndarray, target: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Colour (normal only) and geometry at the stored size; a flip negates a normal's x."""
@@ -75,7 +81,7 @@ class DenseArrayDataset(PairedFolderDataset):
                 target[..., 0] *= -1
         return image, target
 
-    def _after_resize(self, rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
+    def _after_letterbox(self, rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
         """The image-only ops the official pipelines run at the input size."""
         if self.task == "albedo":
             return gaussian_noise(rng, image) if rng.random() < ALBEDO_NOISE_PROB else image

@@ -1,9 +1,12 @@
 """Pair each image of ``images/`` with the file of the same stem in a target folder (a clear error otherwise), and the
-dataset base both folder formats (seg labels, dense arrays) share."""
+dataset base both folder formats (seg labels, dense arrays) share: per-sample generators, and the replacement of
+the training samples a task's filter drops."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -13,6 +16,7 @@ from torch.utils.data import Dataset
 from .errors import DatasetError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+MAX_DRAWS = 50  # dropped draws in a row before the dataset is called unusable
 
 
 def paired_files(root: Path, target_folder: str, target_suffixes: tuple[str, ...]) -> list[tuple[Path, Path]]:
@@ -42,7 +46,12 @@ def read_image_and_array(image_path: Path, target_path: Path) -> tuple[np.ndarra
 
 
 class PairedFolderDataset(Dataset):
-    """A dataset of ``images/`` + ``<target_folder>/`` file pairs under ``root``, augmented per epoch."""
+    """A dataset of ``images/`` + ``<target_folder>/`` file pairs under ``root``, augmented per epoch.
+
+    Subclasses make a sample in ``draw`` and may drop training samples in ``rejection``. A dropped draw is
+    replaced by a draw of another image, chosen by the same per-sample generator, as the official loader
+    refetches a sample its Pack step drops; validation samples are never dropped.
+    """
 
     def __init__(
         self, root: str | Path, target_folder: str, target_suffixes: tuple[str, ...], input_size: tuple[int, int], augment: bool, seed: int
@@ -56,3 +65,26 @@ class PairedFolderDataset(Dataset):
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        if not self.augment:
+            return self.draw(rng, index)
+        dropped: Counter[str] = Counter()
+        for _ in range(MAX_DRAWS):
+            sample = self.draw(rng, index)
+            reason = self.rejection(sample)
+            if reason is None:
+                return sample
+            dropped[reason] += 1
+            index = int(rng.integers(len(self)))
+        reasons = "; ".join(f"{count} {reason}" for reason, count in dropped.most_common())
+        raise DatasetError(f"{MAX_DRAWS} augmented samples in a row of {self.root} were dropped: {reasons}")
+
+    def draw(self, rng: np.random.Generator, index: int) -> dict[str, Any]:
+        """Sample ``index``, augmented with ``rng`` when ``augment``."""
+        raise NotImplementedError
+
+    def rejection(self, sample: dict[str, Any]) -> str | None:
+        """Why a training sample is dropped, or None to keep it."""
+        return None

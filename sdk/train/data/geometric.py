@@ -1,6 +1,6 @@
-"""Geometric augmentations the dense tasks share: rescaling and the official continuous crop.
+"""Geometric ops the dense tasks share: rescaling, the official continuous crop, and the letterbox to the input size.
 
-Each op also returns where the input's pixel centres land (a ``PixelMap``), so that the pointmap
+The scale and crop also return where the input's pixel centres land (a ``PixelMap``), so that the pointmap
 dataset can move its camera intrinsics with the pixels. Targets are resampled nearest because a
 blend of two normals, points or class ids across an object's edge is a value from neither side;
 INTER_NEAREST_EXACT maps pixel centres as the image's bilinear resize does, so a target stays under
@@ -14,6 +14,8 @@ from typing import Sequence
 
 import cv2
 import numpy as np
+
+from sapiens2.processing.resize import Letterbox, letterbox
 
 SCALE_PROB, SCALE_RANGE = 0.3, (0.5, 2.0)
 CROP_PROB, CROP_ASPECT, CROP_AREA, CROP_TRIES = 0.3, (0.5, 2.0), (0.4, 1.0), 8
@@ -90,3 +92,21 @@ def random_scale_and_crop(
         image, targets, step = crop(image, targets, box)
         moved = moved.then(step)
     return image, targets, moved
+
+
+def letterbox_with_targets(
+    image: np.ndarray, targets: Sequence[np.ndarray], input_size: tuple[int, int]
+) -> tuple[np.ndarray, list[np.ndarray], Letterbox]:
+    """``image`` letterboxed to ``input_size`` (W, H) as at inference, and each target resized nearest into
+    the same content box with zeros (outside the mask) in the padding: the official "Resize letterbox"."""
+    image, box = letterbox(np.ascontiguousarray(image), input_size)
+    left, _, top, _ = box.padding
+    height, width = box.content_shape
+    placed = []
+    for target in targets:
+        # INTER_NEAREST maps pixel corners, as the official intrinsics of a letterbox (scaled, then shifted) do.
+        resized = cv2.resize(np.ascontiguousarray(target), (width, height), interpolation=cv2.INTER_NEAREST)
+        canvas = np.zeros((input_size[1], input_size[0]) + target.shape[2:], target.dtype)
+        canvas[top : top + height, left : left + width] = resized
+        placed.append(canvas)
+    return image, placed, box

@@ -6,7 +6,9 @@ The image is letterboxed to the input size as at inference (targets and mask nea
 intrinsics follow the resize and padding, and the target becomes canonical as the official
 GenerateTarget does: ``s = 768 / fx`` of the model input and ``P_c = s * P``. Augmentation:
 photometric distortion, random scale and continuous crop (p 0.3 each, ``geometric``; the intrinsics
-follow the pixels) and a horizontal flip (p 0.3; X negated, cx mirrored).
+follow the pixels) and a horizontal flip (p 0.3; X negated, cx mirrored). The official filters
+then drop (``dense_filters``; redrawn by ``PairedFolderDataset``) training samples with under 16
+valid pixels, over 96 % of the pixels valid, or a canonical depth under 0.04.
 """
 
 from __future__ import annotations
@@ -14,16 +16,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
 
 from sapiens2.processing.normalize import normalize
-from sapiens2.processing.resize import letterbox
 
+from .dense_filters import depth_rejection, mask_rejection
 from .errors import DatasetError
 from .folder_pairs import PairedFolderDataset, read_image_and_array
-from .geometric import random_scale_and_crop
+from .geometric import letterbox_with_targets, random_scale_and_crop
 from .photometric import photometric_distortion
 
 CANONICAL_FOCAL = 768.0
@@ -41,32 +42,23 @@ class PointmapFolderDataset(PairedFolderDataset):
         if not self.intrinsics_dir.is_dir():
             raise DatasetError(f"pointmap dataset {self.root} needs an 'intrinsics/' folder (one 3 x 3 .npy per image)")
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
+    def draw(self, rng: np.random.Generator, index: int) -> dict[str, Any]:
         image_path, target_path = self.pairs[index]
         image, points = read_image_and_array(image_path, target_path)
         intrinsics = self._intrinsics(image_path.stem)
-        rng = np.random.default_rng([self.seed, self.epoch, index])
         if self.augment:
             image = photometric_distortion(rng, image)
             image, (points,), moved = random_scale_and_crop(rng, image, [points])
             intrinsics = moved.move_intrinsics(intrinsics)
             if rng.random() < FLIP_PROB:
-                image, points = np.ascontiguousarray(image[:, ::-1]), points[:, ::-1].copy()
+                image, points = image[:, ::-1], points[:, ::-1].copy()
                 points[..., 0] *= -1
                 intrinsics[0, 2] = image.shape[1] - 1 - intrinsics[0, 2]
         mask = (np.isfinite(points).all(-1) & (points[..., 2] > 0)).astype(np.float32)
         points = np.nan_to_num(points) * mask[..., None]
-        image, box = letterbox(image, self.input_size)
+        image, (points, mask), box = letterbox_with_targets(image, [points, mask], self.input_size)
         left, _, top, _ = box.padding
         content_h, content_w = box.content_shape
-
-        def place(array: np.ndarray) -> np.ndarray:
-            resized = cv2.resize(array, (content_w, content_h), interpolation=cv2.INTER_NEAREST)
-            canvas = np.zeros((self.input_size[1], self.input_size[0]) + array.shape[2:], np.float32)
-            canvas[top : top + content_h, left : left + content_w] = resized
-            return canvas
-
-        points, mask = place(points), place(mask)
         rx, ry = content_w / box.original_shape[1], content_h / box.original_shape[0]
         intrinsics[0] *= rx
         intrinsics[1] *= ry
@@ -80,6 +72,12 @@ class PointmapFolderDataset(PairedFolderDataset):
             "scale": torch.tensor([scale], dtype=torch.float32),
             "intrinsics": torch.from_numpy(intrinsics),
         }
+
+    def rejection(self, sample: dict[str, Any]) -> str | None:
+        # The official Pack runs after GenerateTarget, so its 0.04 bounds the canonical depth (the same Pack
+        # reports the mean canonical Z as gt_mean_depth): a metric 4 cm at an input fx of 768, 8 cm at 1536.
+        mask = sample["mask"][0].numpy()
+        return mask_rejection(mask) or depth_rejection(sample["target"][2].numpy(), mask)
 
     def _intrinsics(self, stem: str) -> np.ndarray:
         path = self.intrinsics_dir / f"{stem}.npy"

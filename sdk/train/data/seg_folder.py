@@ -3,9 +3,9 @@
 The class list comes from the config or ``classes.txt`` (one name per line); flips swap the classes
 whose names differ only by left/right. Training samples take the official augmentation
 (``seg_augment``; the background replacement only with ``backgrounds``), and a draw left with under
-1 % foreground is replaced by a draw of another image, chosen by the same per-sample generator, as
-the official loader refetches a dropped sample. Images are stretched to the input size (labels
-nearest), as the official pipeline ends.
+1 % foreground is replaced by a draw of another image (``PairedFolderDataset``), as the official
+loader refetches a dropped sample. Images are stretched to the input size (labels nearest), as the
+official pipeline ends.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ from .errors import DatasetError
 from .folder_pairs import PairedFolderDataset
 from .keypoint_set import KeypointSet
 from .seg_augment import IGNORE, MIN_FOREGROUND, augment_seg, foreground
-
-MAX_DRAWS = 50  # draws of under 1 % foreground in a row before the labels are called unusable
 
 
 class SegFolderDataset(PairedFolderDataset):
@@ -47,20 +45,16 @@ class SegFolderDataset(PairedFolderDataset):
         self.flip_lut[: len(swaps)] = swaps
         self.backgrounds = backgrounds
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        if not self.augment:
-            return self._stretched(*self._read(index))
-        rng = np.random.default_rng([self.seed, self.epoch, index])
-        for _ in range(MAX_DRAWS):
-            image, labels = augment_seg(rng, *self._read(index), self.input_size, self.flip_lut, self.backgrounds)
-            sample = self._stretched(image, labels)
-            if foreground(sample["labels"].numpy()).mean() >= MIN_FOREGROUND:
-                return sample
-            index = int(rng.integers(len(self)))
-        raise DatasetError(
-            f"{MAX_DRAWS} augmented samples in a row of {self.root} had under {MIN_FOREGROUND:.0%} foreground "
-            "(class ids other than 0 and 255): check that the labels mark the people"
-        )
+    def draw(self, rng: np.random.Generator, index: int) -> dict[str, Any]:
+        image, labels = self._read(index)
+        if self.augment:
+            image, labels = augment_seg(rng, image, labels, self.input_size, self.flip_lut, self.backgrounds)
+        return self._stretched(image, labels)
+
+    def rejection(self, sample: dict[str, Any]) -> str | None:
+        if foreground(sample["labels"].numpy()).mean() >= MIN_FOREGROUND:
+            return None
+        return f"had under {MIN_FOREGROUND:.0%} foreground (class ids other than 0 and 255): check that the labels mark the people"
 
     def _read(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         image_path, label_path = self.pairs[index]
