@@ -31,7 +31,7 @@ class OnnxTarget(Target):
         opset=OPSET,
         # --precision auto: with VNNI, static int8 ran at 444 GOP/s against an fp32 GEMM ceiling of 207 GFLOP/s (0.1b
         # pose at 512x384, issue 16); without VNNI the u8s8 kernels lose most of that edge (AVX2 Zen 2: int8 2324 ms,
-        # fp32 2295), so fp32 (exact) is kept.
+        # fp32 2295 on a quiet host; 0-35 % faster on a busy one), so fp32 (exact) is kept.
         auto_precisions={"int8": INT8_ISA},
         reasons={
             "precision=bf16": "ONNX Runtime CPU has no bf16 kernels; use --target openvino --precision bf16 (bf16 execution "
