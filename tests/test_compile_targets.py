@@ -111,3 +111,15 @@ def test_onnx_runtime_check_runs_lean_and_user_sessions_do_not(bundles: dict[str
     assert checked["session.disable_prepacking"] == "1"
     assert checked["enable_cpu_mem_arena"] is False and checked["enable_mem_pattern"] is False
     assert "session.disable_prepacking" not in open_bundle(bundles["onnx-windowed"], threads=1).settings()
+
+
+def test_openvino_ir_has_a_static_input_and_unsplit_feed_forwards(bundles: dict[str, Path]) -> None:
+    """The CPU plugin runs open-shaped models slower, and a cut fused projection as a copy (compile/split_ffn.py)."""
+    import openvino as ov
+
+    model = ov.Core().read_model(bundles["openvino-tiled"] / "model.xml")
+    assert model.inputs[0].partial_shape == ov.PartialShape([1, 3, *SIZE])
+    products = [op.get_friendly_name() for op in model.get_ordered_ops() if op.get_type_name() == "MatMul"]
+    first = [name for name in products if ".blocks.0.ffn.w12/" in name]
+    assert len(first) == 2  # gate and value, no split of one product
+    assert not any(op.get_type_name() == "VariadicSplit" for op in model.get_ordered_ops() if ".ffn" in op.get_friendly_name())

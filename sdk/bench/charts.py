@@ -8,6 +8,7 @@ backend switch is involved. One panel per (task, size) group; rows without a lat
 from __future__ import annotations
 
 import itertools
+import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -27,6 +28,7 @@ CEILINGS_NAME = "throughput_vs_ceiling.png"
 FIDELITY_FLOOR = 1e-12
 PANEL_SIZE = (6.4, 4.6)
 MAX_COLUMNS = 2
+TITLE_WIDTH = 55  # characters of a suptitle line that fit the figure of one panel
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 BAR_SPAN = 0.8  # share of a target's slot its bars fill
 DPI = 120
@@ -184,9 +186,12 @@ def throughput_vs_ceiling(report: BenchReport) -> Figure:
         axes.invert_yaxis()
         axes.set_xlabel("GOP/s (model operations / median latency)")
         axes.grid(True, axis="x", alpha=0.3)
-        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+    # One legend for the figure (the ceilings are the machine's, the same in every panel), placed by the layout
+    # so that it never clips the panels; the ISA line wrapped, since an AMX CPU's flags outrun the figure's width.
+    figure.legend(*panels[0][0].get_legend_handles_labels(), fontsize=7, loc="outside lower center", ncols=1)
     flags = " ".join(report.machine.get("cpu_flags", [])) or "no AVX2"
-    figure.suptitle(f"Throughput against this CPU's GEMM ceilings (higher is better)\nISA: {flags}; labels: share of the ceiling")
+    isa = textwrap.fill(f"ISA: {flags}; labels: share of the ceiling", TITLE_WIDTH)
+    figure.suptitle(f"Throughput against this CPU's GEMM ceilings (higher is better)\n{isa}")
     return figure
 
 
