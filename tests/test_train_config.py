@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from sapiens2.errors import UserError
@@ -30,6 +32,14 @@ def test_overrides_win_over_the_file_and_parse_values(tmp_path) -> None:
     assert config.model.arch == {"embed_dims": 64, "num_layers": 2}
 
 
+def test_in_the_wild_takes_one_glob_pattern_or_a_list_from_a_file_or_an_override(tmp_path) -> None:
+    assert load_config(None).data.in_the_wild is None
+    (tmp_path / "a.yaml").write_text("data:\n  in_the_wild: ['*_wild.png', 'real_*']\n")
+    assert load_config(tmp_path / "a.yaml").data.in_the_wild == ["*_wild.png", "real_*"]
+    assert load_config(tmp_path / "a.yaml", ["data.in_the_wild=real_*"]).data.in_the_wild == "real_*"
+    assert load_config(None, ['data.in_the_wild="*_wild.png"']).data.in_the_wild == "*_wild.png"
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -41,10 +51,11 @@ def test_overrides_win_over_the_file_and_parse_values(tmp_path) -> None:
         (["mode=pretrain-ish"], "mode must be one of"),
         (["run.precision=fp16"], "run.precision must be one of auto, fastest, bf16, fp32, got 'fp16'"),
         (["run.precision=no"], "run.precision must be text, got False"),
+        (["data.in_the_wild=*_wild.png"], "the value of override 'data.in_the_wild=*_wild.png' is not valid YAML: quote it"),
     ],
 )
 def test_mistakes_are_user_errors_that_name_the_key(overrides, message) -> None:
-    with pytest.raises(UserError, match=message.replace(".", r"\.").replace("(", r"\(")):
+    with pytest.raises(UserError, match=re.escape(message)):
         load_config(None, overrides)
 
 

@@ -257,7 +257,8 @@ def test_a_dataset_with_no_sample_passing_is_a_clear_error_naming_the_rules(tmp_
 @pytest.mark.parametrize("task", ["normal", "albedo"])
 def test_samples_are_letterboxed_keeping_the_aspect_ratio_with_an_empty_mask_in_the_padding(tmp_path, no_geometry, task) -> None:
     """A 20 x 10 image into a 16 x 16 input: scale 0.8, a 16 x 8 content box between 4 padded rows above and below.
-    The left half of the target (columns 0-9) lands in columns 0-7, the right half in 8-15 (nearest)."""
+    The left half of the target (columns 0-9) lands in columns 0-7, the right half in 8-15 (nearest; bilinear
+    too: output column j samples x = 1.25 j + 0.125, and no j falls between source columns 9 and 10)."""
     target = np.zeros((10, 20, 3), np.float32)
     target[:, :10], target[:, 10:] = (0.6, 0.0, 0.8), (0.0, 0.6, 0.8)
     image = np.random.default_rng(0).integers(0, 256, (10, 20, 3)).astype(np.uint8)
@@ -276,3 +277,27 @@ def test_samples_are_letterboxed_keeping_the_aspect_ratio_with_an_empty_mask_in_
     for epoch in range(3):
         training.set_epoch(epoch)
         np.testing.assert_array_equal(training[0]["mask"][0].numpy(), mask)
+
+
+@pytest.mark.parametrize(
+    ("task", "expected_row"),
+    [
+        # Scale 2: output column j samples source x = j / 2 - 0.25 (half-pixel centres, clamped at the border),
+        # between source columns 0 (background), 0.2, 0.6 and 0.6, e.g. j = 3: 0.75 * 0.2 + 0.25 * 0.6 = 0.3.
+        ("albedo", [0.0, 0.05, 0.15, 0.3, 0.5, 0.6, 0.6, 0.6]),
+        ("normal", [0.0, 0.0, 0.2, 0.2, 0.6, 0.6, 0.6, 0.6]),  # source column floor(j / 2)
+    ],
+)
+def test_the_letterbox_resizes_albedo_bilinearly_and_normals_and_masks_nearest(tmp_path, task, expected_row) -> None:
+    """A 4 x 2 sample into an 8 x 8 input: scale 2, an 8 x 4 content box between 2 padded rows above and below."""
+    colour = np.array([1.0, 0.5, 0.25], np.float32)
+    target = np.array([0.0, 0.2, 0.6, 0.6], np.float32)[None, :, None] * colour
+    target = np.repeat(target, 2, axis=0)
+    _dense_folder(tmp_path, {"small": target})
+    sample = DenseArrayDataset(tmp_path, task, input_size=(8, 8), augment=False)[0]
+    values, mask = sample["target"].numpy(), sample["mask"][0].numpy()
+    want = np.array(expected_row, np.float32)[:, None] * colour  # 8 x 3
+    np.testing.assert_allclose(values[:, 2:6].transpose(1, 2, 0), np.broadcast_to(want, (4, 8, 3)), atol=1e-6)
+    assert not values[:, :2].any() and not values[:, 6:].any()
+    np.testing.assert_array_equal(mask[2:6], np.broadcast_to([0, 0, 1, 1, 1, 1, 1, 1], (4, 8)))  # binary, nearest
+    assert not mask[:2].any() and not mask[6:].any()

@@ -187,3 +187,43 @@ def test_a_seg_config_with_backgrounds_turns_the_official_replacement_on(tmp_pat
     swap = recipe.dataset(str(root), None, augment=True).backgrounds
     assert swap is not None and swap.probability == 0.8 and [p.name for p in swap.pictures] == ["texture.png"]
     assert SegRecipe(load_config(None, ["model.task=seg", "model.img_size=[32, 24]"])).dataset(str(root), None, True).backgrounds is None
+
+
+def test_a_seg_config_marks_in_the_wild_images_from_yaml_or_the_command_line(tmp_path) -> None:
+    from sapiens2.train.config import load_config
+    from sapiens2.train.task_recipes import SegRecipe
+
+    root = _seg_folder(tmp_path / "data", {"a_wild": 16, "b": 16, "c_wild": 16})
+    _picture_folder(tmp_path / "pictures")
+    (tmp_path / "seg.yaml").write_text(f"model:\n  task: seg\n  img_size: [32, 24]\ndata:\n  backgrounds: {tmp_path / 'pictures'}\n  in_the_wild: ['*_wild.png']\n")
+    from_file = SegRecipe(load_config(tmp_path / "seg.yaml")).dataset(str(root), None, augment=True)
+    assert from_file.in_the_wild == (True, False, True)
+    overridden = SegRecipe(load_config(tmp_path / "seg.yaml", ["data.in_the_wild=b.*"])).dataset(str(root), None, augment=True)
+    assert overridden.in_the_wild == (False, True, False)
+
+
+def test_in_the_wild_images_keep_their_own_background_and_the_others_get_a_picture(tmp_path, monkeypatch) -> None:
+    """With the replacement forced (p 1), a draw of a matched image is the draw without any pictures, pixel for pixel."""
+    monkeypatch.setattr(seg_augment, "ROTATE_PROB", 0.0)  # no black corners
+    monkeypatch.setattr(seg_augment, "NOISE_PROB", 0.0)
+    root = _seg_folder(tmp_path / "data", {"studio_a": 16, "wild_b": 16})
+    backgrounds = _picture_folder(tmp_path / "pictures")
+    assert backgrounds.probability == 1.0
+    data = SegFolderDataset(root, input_size=(24, 32), backgrounds=backgrounds, in_the_wild=["*_x.png", "wild_*"])
+    plain = SegFolderDataset(root, input_size=(24, 32))
+    assert data.in_the_wild == (False, True)
+    for seed in range(4):
+        wild, wild_plain = data.draw(np.random.default_rng(seed), 1), plain.draw(np.random.default_rng(seed), 1)
+        assert torch.equal(wild["image"], wild_plain["image"]) and torch.equal(wild["labels"], wild_plain["labels"])
+        studio, studio_plain = data.draw(np.random.default_rng(seed), 0), plain.draw(np.random.default_rng(seed), 0)
+        assert _background_texture(studio_plain) < 0.02 < 0.1 < _background_texture(studio)  # normalized units
+
+
+def test_in_the_wild_patterns_that_match_no_training_image_are_a_clear_error(tmp_path) -> None:
+    root = _seg_folder(tmp_path / "data", {"a": 16})
+    backgrounds = _picture_folder(tmp_path / "pictures")
+    with pytest.raises(DatasetError, match=r"data\.in_the_wild \['Wild_\*'\] matches no image file name in .*, e\.g\. not a\.png"):
+        SegFolderDataset(root, input_size=(24, 32), backgrounds=backgrounds, in_the_wild="Wild_*")
+    assert SegFolderDataset(root, input_size=(24, 32), augment=False, in_the_wild="Wild_*").in_the_wild == (False,)
+    with pytest.raises(DatasetError, match="must be a glob pattern or a list of them"):
+        SegFolderDataset(root, input_size=(24, 32), in_the_wild=[3])

@@ -67,6 +67,9 @@ class DataConfig:
     # seg: the labelled foreground (the official background replacement, p 0.8).
     backgrounds: str | None = None
     background_prob: float = 0.5
+    # Seg: glob patterns (one or a list) of image file names in images/ that are in-the-wild photographs; the
+    # official replacement skips them, since their backgrounds are already real (only studio/synthetic ones change).
+    in_the_wild: str | list[str] | None = None
 
 
 @dataclass
@@ -164,7 +167,12 @@ def load_config(path: str | Path | None, overrides: Sequence[str] = (), mode: st
         key, sep, value = override.partition("=")
         if not sep or not key:
             raise ConfigError(f"override {override!r} is not of the form section.key=value (e.g. optim.lr=1e-4)")
-        _set_dotted(raw, key.strip().split("."), yaml.safe_load(value))
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            # YAML reads a leading * as an alias, & as an anchor: a glob pattern like *_wild.png needs quotes.
+            raise ConfigError(f"the value of override {override!r} is not valid YAML: quote it, e.g. '{key}=\"{value}\"'") from None
+        _set_dotted(raw, key.strip().split("."), parsed)
     if mode is not None:
         raw["mode"] = mode
     config = _build(TrainConfig, raw, "")

@@ -158,7 +158,7 @@ class SegRecipe(TaskRecipe):
     def dataset(self, path: str, images: str | None, augment: bool) -> SegFolderDataset:
         data = self.config.data  # the official background replacement's probability, not the pose swap's option
         backgrounds = BackgroundSwap.from_folder(data.backgrounds, SEG_BACKGROUND_PROB) if data.backgrounds else None
-        return SegFolderDataset(path, data.classes, self.input_size, augment, self.config.run.seed, backgrounds)
+        return SegFolderDataset(path, data.classes, self.input_size, augment, self.config.run.seed, backgrounds, data.in_the_wild)
 
     def head_outputs(self, dataset: SegFolderDataset) -> int:
         self.class_weight = losses.SEG_CLASS_WEIGHT if len(dataset.classes) == len(losses.SEG_CLASS_WEIGHT) else None

@@ -1,8 +1,8 @@
 """Normal / albedo samples from ``images/`` + ``targets/`` (``.npy`` H x W x 3 float arrays).
 
 Pixels whose target is all zero or not finite are outside the mask. Every sample is letterboxed to
-the input size as at inference; targets and masks are always resampled nearest (the official
-albedo resize is bilinear, which blends the colours at the mask's edge with the zero background).
+the input size as at inference; masks and normals are resampled nearest there, albedo bilinearly as in
+the official letterbox (so the colours at the mask's edge blend with the zero background outside it).
 Training samples take the official augmentation of their task:
 
 - normal: photometric distortion -> down-up sampling (p 0.2) -> random scale and continuous crop
@@ -20,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import torch
 
@@ -35,6 +36,9 @@ FLIP_PROB = 0.3
 DOWN_UP_PROB = 0.2
 NORMAL_BLUR_PROB, NORMAL_NOISE_PROB, NORMAL_SOLARIZE_PROB = 0.3, 0.3, 0.3
 ALBEDO_NOISE_PROB = 0.2
+# The official letterbox resizes an albedo bilinearly (a colour can blend) but a normal nearest (a blend of
+# two directions is neither); the mask is nearest for both.
+LETTERBOX_INTERPOLATION = {"normal": cv2.INTER_NEAREST, "albedo": cv2.INTER_LINEAR}
 
 
 class DenseArrayDataset(PairedFolderDataset):
@@ -51,7 +55,9 @@ class DenseArrayDataset(PairedFolderDataset):
         if self.augment:
             image, target = self._before_letterbox(rng, image, target)
         mask = (np.isfinite(target).all(-1) & (np.abs(target).sum(-1) > 0)).astype(np.float32)
-        image, (target, mask), _ = letterbox_with_targets(image, [np.nan_to_num(target), mask], self.input_size)
+        image, (target, mask), _ = letterbox_with_targets(
+            image, [np.nan_to_num(target), mask], self.input_size, [LETTERBOX_INTERPOLATION[self.task], cv2.INTER_NEAREST]
+        )
         if self.augment:
             image = self._after_letterbox(rng, image)
         return {

@@ -4,7 +4,8 @@ The scale and crop also return where the input's pixel centres land (a ``PixelMa
 dataset can move its camera intrinsics with the pixels. Targets are resampled nearest because a
 blend of two normals, points or class ids across an object's edge is a value from neither side;
 INTER_NEAREST_EXACT maps pixel centres as the image's bilinear resize does, so a target stays under
-the image pixel it belongs to.
+the image pixel it belongs to. The letterbox takes an interpolation per target, since the official
+one resizes an albedo (a colour, which may blend) bilinearly.
 """
 
 from __future__ import annotations
@@ -95,17 +96,21 @@ def random_scale_and_crop(
 
 
 def letterbox_with_targets(
-    image: np.ndarray, targets: Sequence[np.ndarray], input_size: tuple[int, int]
+    image: np.ndarray,
+    targets: Sequence[np.ndarray],
+    input_size: tuple[int, int],
+    interpolations: Sequence[int] | None = None,
 ) -> tuple[np.ndarray, list[np.ndarray], Letterbox]:
-    """``image`` letterboxed to ``input_size`` (W, H) as at inference, and each target resized nearest into
-    the same content box with zeros (outside the mask) in the padding: the official "Resize letterbox"."""
+    """``image`` letterboxed to ``input_size`` (W, H) as at inference, and each target resized into the same
+    content box with zeros (outside the mask) in the padding: the official "Resize letterbox". Targets are
+    resized with their OpenCV flag in ``interpolations``, nearest by default (the official albedo is bilinear)."""
     image, box = letterbox(np.ascontiguousarray(image), input_size)
     left, _, top, _ = box.padding
     height, width = box.content_shape
     placed = []
-    for target in targets:
-        # INTER_NEAREST maps pixel corners, as the official intrinsics of a letterbox (scaled, then shifted) do.
-        resized = cv2.resize(np.ascontiguousarray(target), (width, height), interpolation=cv2.INTER_NEAREST)
+    # INTER_NEAREST maps pixel corners, as the official intrinsics of a letterbox (scaled, then shifted) do.
+    for target, interpolation in zip(targets, interpolations or [cv2.INTER_NEAREST] * len(targets), strict=True):
+        resized = cv2.resize(np.ascontiguousarray(target), (width, height), interpolation=interpolation)
         canvas = np.zeros((input_size[1], input_size[0]) + target.shape[2:], target.dtype)
         canvas[top : top + height, left : left + width] = resized
         placed.append(canvas)

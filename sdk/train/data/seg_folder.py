@@ -2,14 +2,16 @@
 
 The class list comes from the config or ``classes.txt`` (one name per line); flips swap the classes
 whose names differ only by left/right. Training samples take the official augmentation
-(``seg_augment``; the background replacement only with ``backgrounds``), and a draw left with under
-1 % foreground is replaced by a draw of another image (``PairedFolderDataset``), as the official
-loader refetches a dropped sample. Images are stretched to the input size (labels nearest), as the
-official pipeline ends.
+(``seg_augment``; the background replacement only with ``backgrounds``, and never for the images
+whose file names match an ``in_the_wild`` glob pattern: their backgrounds are real), and a draw
+left with under 1 % foreground is replaced by a draw of another image (``PairedFolderDataset``),
+as the official loader refetches a dropped sample. Images are stretched to the input size (labels
+nearest), as the official pipeline ends.
 """
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -37,6 +39,7 @@ class SegFolderDataset(PairedFolderDataset):
         augment: bool = True,
         seed: int = 0,
         backgrounds: BackgroundSwap | None = None,
+        in_the_wild: str | Sequence[str] | None = None,
     ) -> None:
         super().__init__(root, "labels", (".png",), input_size, augment, seed)
         self.classes = tuple(classes) if classes else _read_classes(self.root)
@@ -44,11 +47,13 @@ class SegFolderDataset(PairedFolderDataset):
         self.flip_lut = np.arange(256, dtype=np.uint8)
         self.flip_lut[: len(swaps)] = swaps
         self.backgrounds = backgrounds
+        self.in_the_wild = _matching_images(self.pairs, in_the_wild, must_match=augment and backgrounds is not None)
 
     def draw(self, rng: np.random.Generator, index: int) -> dict[str, Any]:
         image, labels = self._read(index)
         if self.augment:
-            image, labels = augment_seg(rng, image, labels, self.input_size, self.flip_lut, self.backgrounds)
+            backgrounds = None if self.in_the_wild[index] else self.backgrounds
+            image, labels = augment_seg(rng, image, labels, self.input_size, self.flip_lut, backgrounds)
         return self._stretched(image, labels)
 
     def rejection(self, sample: dict[str, Any]) -> str | None:
@@ -80,3 +85,16 @@ def _read_classes(root: Path) -> tuple[str, ...]:
     if not path.is_file():
         raise DatasetError(f"segmentation dataset {root} needs a class list: data.classes in the config or {path}")
     return tuple(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+def _matching_images(pairs: Sequence[tuple[Path, Path]], patterns: str | Sequence[str] | None, must_match: bool) -> tuple[bool, ...]:
+    """Per sample, whether its image file name matches one of the glob ``patterns`` (case-sensitive);
+    with ``must_match``, a pattern list that matches no image is an error, as it is most likely a typo."""
+    patterns = [patterns] if isinstance(patterns, str) else list(patterns or ())
+    if not all(isinstance(p, str) for p in patterns):
+        raise DatasetError(f"data.in_the_wild must be a glob pattern or a list of them (e.g. 'wild_*'), got {patterns!r}")
+    matched = tuple(any(fnmatchcase(image.name, p) for p in patterns) for image, _ in pairs)
+    if patterns and must_match and not any(matched):
+        example = pairs[0][0]
+        raise DatasetError(f"data.in_the_wild {patterns} matches no image file name in {example.parent}, e.g. not {example.name}")
+    return matched
