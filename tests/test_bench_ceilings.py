@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from sapiens2.bench import BenchSettings, RowResult, RowSpec, Timing, Weights
-from sapiens2.bench.ceilings import Ceiling, best_ceilings, higher_ceilings, judge, measure_ceilings
+from sapiens2.bench.ceilings import Ceiling, _onnxruntime, _openvino, _operands, _torch, best_ceilings, higher_ceilings, judge, measure_ceilings
 from sapiens2.bench.charts import log_ticks
 from sapiens2.bench.flops import reference_gflop
 from sapiens2.cpu import cpu_flags, has_fast_bf16
@@ -30,6 +30,22 @@ def test_every_runtime_and_precision_is_measured_or_says_why(isa_path) -> None:
             assert 0 < ceiling.gops <= ceiling.best_gops
     assert {c.precision_class for c in ceilings} == {"fp32", "bf16", "int8"}
     isa_path(f"bf16 ceilings {'measured' if has_bf16 else 'refused: no AVX512-BF16/AMX'}; CPU flags {' '.join(cpu_flags())}")
+
+
+# Each runtime's float product, and how its result reads as an array.
+FLOAT_PRODUCTS = {
+    "torch": (_torch("fp32"), lambda result: result.numpy()),
+    "onnxruntime": (_onnxruntime("fp32"), lambda result: result[0]),
+    "openvino": (_openvino("fp32"), lambda result: np.array(result[0])),
+}
+
+
+@pytest.mark.parametrize("runtime", FLOAT_PRODUCTS)
+def test_each_float_product_computes_the_real_product(runtime: str) -> None:
+    """A ceiling times the whole product (OpenVINO's result shared, not copied), not a shortcut around it."""
+    build, as_array = FLOAT_PRODUCTS[runtime]
+    activations, weights = _operands(SMALL_GEMM, np.dtype(np.float32))
+    np.testing.assert_allclose(as_array(build(SMALL_GEMM, 1)()), activations @ weights, rtol=1e-4, atol=1e-3)
 
 
 def test_the_best_ceiling_of_each_class_is_the_fastest_measured_one() -> None:
