@@ -177,8 +177,10 @@ def throughput_vs_ceiling(report: BenchReport) -> Figure:
             klass = PRECISION_CLASS.get(row.spec.precision, "fp32")
             axes.barh(position, row.achieved_gops, color=colours[klass])
             if row.ceiling_fraction is not None:
+                # On a white patch: a ceiling's dashed line often runs right through the label.
                 axes.annotate(f"{row.ceiling_fraction:.2f}", (row.achieved_gops, position), xytext=(3, 0),
-                              textcoords="offset points", va="center", fontsize=7)  # fmt: skip
+                              textcoords="offset points", va="center", fontsize=7, zorder=3,
+                              bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})  # fmt: skip
         for klass, ceiling in best.items():
             axes.axvline(ceiling.gops, color=colours[klass], linestyle="--",
                          label=f"{klass} ceiling: {ceiling.runtime} {ceiling.precision} {ceiling.gops:.0f}")  # fmt: skip
